@@ -1,0 +1,1 @@
+"""The staff review console: a small server-rendered web app over the Review gRPC API."""

@@ -1,0 +1,103 @@
+"""What the templates show: review items turned into plain values, computed in Python so the
+templates only lay them out (and escape them: they never build HTML from data)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from partmatch.v1 import partmatch_pb2 as pb
+
+from console.explain import NamedPart, Segment, highlight, matched_words
+from matcher.analysis import terms
+
+QUEUE_TEXT_CHARS = 140
+
+
+@dataclass(frozen=True)
+class CandidateView:
+    rank: int
+    sku: str
+    name: list[Segment]
+    aliases: list[list[Segment]]
+    matched: list[str]
+    confidence: float
+    signals: list[tuple[str, float]]
+    # False when the part was retired (or deleted) after the item was queued.
+    choosable: bool
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    id: str
+    text: str
+    top_sku: str
+    top_name: str
+    confidence: float | None
+    priority: float
+    created_at: float
+
+
+def when(timestamp: float) -> str:
+    if not timestamp:
+        return "—"
+    return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def short(text: str, limit: int = QUEUE_TEXT_CHARS) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def queue_row(item: pb.ReviewItem) -> QueueRow:
+    top = item.candidates[0] if item.candidates else None
+    return QueueRow(
+        id=item.id,
+        text=item.text,
+        top_sku=top.sku if top else "",
+        top_name=top.name if top else "",
+        confidence=top.confidence if top else None,
+        priority=item.priority,
+        created_at=item.created_at,
+    )
+
+
+def candidate_views(
+    item: pb.ReviewItem, part: Callable[[str], NamedPart | None], active: Callable[[str], bool]
+) -> list[CandidateView]:
+    wanted = set(terms(item.text))
+    views = []
+    for rank, candidate in enumerate(item.candidates, start=1):
+        found = part(candidate.sku)
+        aliases = list(found.aliases) if found is not None else []
+        name = found.name if found is not None else candidate.name
+        views.append(
+            CandidateView(
+                rank=rank,
+                sku=candidate.sku,
+                name=highlight(name, wanted),
+                aliases=[highlight(a, wanted) for a in aliases],
+                matched=matched_words(item.text, [name, *aliases]),
+                confidence=candidate.confidence,
+                signals=sorted(candidate.signals.items()),
+                choosable=active(candidate.sku),
+            )
+        )
+    return views
+
+
+def search_views(item: pb.ReviewItem, parts: list[NamedPart]) -> list[CandidateView]:
+    wanted = set(terms(item.text))
+    return [
+        CandidateView(
+            rank=rank,
+            sku=p.sku,
+            name=highlight(p.name, wanted),
+            aliases=[highlight(a, wanted) for a in p.aliases],
+            matched=matched_words(item.text, [p.name, *p.aliases]),
+            confidence=0.0,
+            signals=[],
+            choosable=True,
+        )
+        for rank, p in enumerate(parts, start=1)
+    ]

@@ -1,0 +1,1 @@
+"""Offline evaluation: baselines and benchmarks over a data directory."""

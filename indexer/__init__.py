@@ -1,0 +1,1 @@
+"""Offline work: loading catalogs and history, building indexes and training models."""

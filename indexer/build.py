@@ -1,0 +1,35 @@
+"""`partmatch index`: load a data directory into the catalog store and precompute vectors."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from indexer.dataset import load_dataset
+from matcher.catalog_store import SqliteCatalogStore
+from matcher.config import Settings
+from matcher.embedding_cache import write_cache
+from matcher.encoder import Encoder
+
+
+@dataclass(frozen=True)
+class IndexReport:
+    parts: int
+    examples: int
+    vectors: int
+    cache: Path
+
+
+def index_dataset(settings: Settings, data_dir: Path, progress: bool = True) -> IndexReport:
+    # Load and validate every file before touching the store: a bad file changes nothing.
+    dataset = load_dataset(data_dir, splits=("history",))
+    encoder = Encoder(settings.model_path)
+    texts = [p.catalog_text() for p in dataset.catalog] + [e.text for e in dataset.history]
+    encoder.encode(texts, progress=progress)
+    cache = write_cache(settings.state_dir, encoder.fingerprint, encoder.known_vectors())
+    store = SqliteCatalogStore(settings.catalog_db)
+    try:
+        store.replace_all(dataset.catalog, dataset.history)
+    finally:
+        store.close()
+    return IndexReport(len(dataset.catalog), len(dataset.history), len(texts), cache)

@@ -1,0 +1,1 @@
+"""partmatch online service: signals, fusion, decisions and the gRPC API."""

@@ -1,0 +1,93 @@
+"""Explicit wiring: settings, stored state and a model version in, a ready Matcher out."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from matcher.catalog import Part
+from matcher.config import Settings
+from matcher.decision import DecisionPolicy
+from matcher.embedding_cache import read_cache
+from matcher.encoder import Encoder
+from matcher.engine import Limits, Matcher
+from matcher.examples import Example
+from matcher.fusion import Fusion, WeightedFusion, load_fusion
+from matcher.head import Head
+from matcher.registry import ModelVersion, open_current
+from matcher.signals.base import Signal
+from matcher.signals.classifier import ClassifierSignal
+from matcher.signals.codes import CodeSignal
+from matcher.signals.fuzzy import FuzzySignal
+from matcher.signals.lexical import BM25Signal
+from matcher.signals.semantic import SemanticSignal
+
+log = logging.getLogger(__name__)
+
+
+def load_encoder(settings: Settings, model: ModelVersion | None = None) -> Encoder:
+    encoder = Encoder(model.encoder_path if model else settings.model_path)
+    cached = read_cache(settings.state_dir, encoder.fingerprint)
+    encoder.preload(cached)
+    log.info("encoder %s loaded, %d cached vectors", encoder.model_path, len(cached))
+    return encoder
+
+
+def lexical_signal(settings: Settings) -> Signal:
+    if settings.es_url:
+        from matcher.signals.elasticsearch import ElasticsearchSignal
+
+        return ElasticsearchSignal.from_settings(settings)
+    return BM25Signal()
+
+
+def build_matcher(
+    settings: Settings,
+    parts: Sequence[Part],
+    examples: Sequence[Example],
+    model: ModelVersion | None = None,
+    *,
+    encoder: Encoder | None = None,
+    lexical: Signal | None = None,
+    head: Head | None = None,
+    fusion: Fusion | None = None,
+    policy: DecisionPolicy | None = None,
+) -> Matcher:
+    """A matcher over the given catalog and history; with a model version, its fine-tuned
+    encoder, classification head and learned fusion; without, the base encoder alone.
+    The keyword arguments override single pieces (trainers and evaluations use them)."""
+    encoder = encoder or load_encoder(settings, model)
+    if model is not None:
+        head = head or Head.load(model.head_path)
+        if fusion is None and model.fusion_path.exists():
+            fusion, policy = load_fusion(model.fusion_path)
+    signals: list[Signal] = [
+        lexical or lexical_signal(settings),
+        FuzzySignal(),
+        CodeSignal(),
+        SemanticSignal(encoder),
+    ]
+    if head is not None:
+        signals.append(ClassifierSignal(encoder, head))
+    matcher = Matcher(
+        signals=signals,
+        fusion=fusion or WeightedFusion(),
+        policy=policy or DecisionPolicy(),
+        model_version=model.version if model else f"base-{encoder.fingerprint}",
+        limits=Limits(
+            max_text_chars=settings.max_text_chars,
+            max_top_k=settings.max_top_k,
+            max_batch=settings.max_batch,
+        ),
+        remote_signals=["lexical"] if settings.es_url else [],
+        remote_timeout_s=settings.es_timeout_s,
+    )
+    matcher.load(parts, examples)
+    return matcher
+
+
+def build_current_matcher(
+    settings: Settings, parts: Sequence[Part], examples: Sequence[Example]
+) -> Matcher:
+    """The registry's current model if there is one, else the base model."""
+    return build_matcher(settings, parts, examples, model=open_current(settings.models_dir))

@@ -1,0 +1,49 @@
+"""The decision for a ranked answer: use it, ask a person, or "this names no part"."""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from matcher.fusion import Ranked
+
+
+class Decision(enum.Enum):
+    AUTO_ACCEPT = "AUTO_ACCEPT"
+    NEEDS_REVIEW = "NEEDS_REVIEW"
+    NO_MATCH = "NO_MATCH"
+
+
+@dataclass(frozen=True)
+class DecisionPolicy:
+    """Thresholds are chosen on validation data by the trainer (indexer.fusion_training);
+    these defaults serve only the untrained base model."""
+
+    # Top confidence at or above which the answer is used without a person.
+    accept_threshold: float = 0.9
+    # Top confidence below which the text is taken to name no part.
+    nomatch_threshold: float = 0.2
+    # Probability that the text names no part at or above which the answer is NO_MATCH.
+    nomatch_cut: float = 0.5
+
+    def __post_init__(self) -> None:
+        if not 0.0 <= self.nomatch_threshold <= self.accept_threshold <= 1.0:
+            raise ValueError(
+                "decision thresholds must satisfy 0 <= nomatch_threshold <= accept_threshold <= 1, "
+                f"got nomatch={self.nomatch_threshold}, accept={self.accept_threshold}"
+            )
+
+    def decide(
+        self, ranked: Sequence[Ranked], nomatch_probability: float | None = None
+    ) -> Decision:
+        if not ranked:
+            return Decision.NO_MATCH
+        if nomatch_probability is not None and nomatch_probability >= self.nomatch_cut:
+            return Decision.NO_MATCH
+        top = ranked[0].confidence
+        if top < self.nomatch_threshold:
+            return Decision.NO_MATCH
+        if top >= self.accept_threshold:
+            return Decision.AUTO_ACCEPT
+        return Decision.NEEDS_REVIEW

@@ -1,0 +1,192 @@
+"""The matcher: runs the signals on a query, fuses them and decides.
+
+It owns the live view of the catalog (active parts), so a retired part can never be returned
+even if a signal's index has not caught up yet.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from dataclasses import dataclass
+
+from matcher.catalog import Part
+from matcher.decision import Decision, DecisionPolicy
+from matcher.examples import Example
+from matcher.fusion import Fusion, Ranked
+from matcher.query import Query
+from matcher.signals.base import Hit, Signal, SignalUnavailable
+
+log = logging.getLogger(__name__)
+
+# Each signal proposes this many candidates; fusion re-ranks their union.
+CANDIDATE_POOL = 30
+
+
+class MatchInputError(ValueError):
+    """A request the matcher refuses; the message names the field and the problem."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_text_chars: int = 1000
+    max_top_k: int = 50
+    default_top_k: int = 5
+    max_batch: int = 256
+
+
+@dataclass(frozen=True)
+class Candidate:
+    sku: str
+    name: str
+    confidence: float
+    signals: Mapping[str, float]
+    features: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class MatchResult:
+    text: str
+    candidates: list[Candidate]
+    decision: Decision
+    model_version: str
+    request_id: str
+    degraded: bool
+    review_id: str = ""
+
+
+class Matcher:
+    def __init__(
+        self,
+        signals: Sequence[Signal],
+        fusion: Fusion,
+        policy: DecisionPolicy,
+        model_version: str,
+        limits: Limits | None = None,
+        remote_signals: Iterable[str] = (),
+        remote_timeout_s: float = 0.5,
+    ) -> None:
+        self.signals = list(signals)
+        self.fusion = fusion
+        self.policy = policy
+        self.model_version = model_version
+        self.limits = limits or Limits()
+        self._parts: dict[str, Part] = {}
+        self._write_lock = threading.Lock()
+        # Signals behind a network call run on a pool so that a slow backend costs at most
+        # remote_timeout_s; in-process signals run inline.
+        self._remote = set(remote_signals)
+        self._remote_timeout_s = remote_timeout_s
+        self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="signal")
+        self.degraded_signals: set[str] = set()
+
+    # -- catalog ---------------------------------------------------------------------------
+
+    def load(self, parts: Sequence[Part], examples: Sequence[Example]) -> None:
+        with self._write_lock:
+            for signal in self.signals:
+                signal.load(parts, examples)
+            self._parts = {p.sku: p for p in parts if p.active}
+
+    def upsert(self, parts: Sequence[Part]) -> None:
+        with self._write_lock:
+            for signal in self.signals:
+                signal.upsert(parts)
+            live = dict(self._parts)
+            for part in parts:
+                if part.active:
+                    live[part.sku] = part
+                else:
+                    live.pop(part.sku, None)
+            self._parts = live
+
+    def retire(self, skus: Sequence[str]) -> None:
+        with self._write_lock:
+            # Hide first: from this line on, Match cannot return these parts.
+            self._parts = {s: p for s, p in self._parts.items() if s not in set(skus)}
+            for signal in self.signals:
+                signal.retire(skus)
+
+    def part(self, sku: str) -> Part | None:
+        return self._parts.get(sku)
+
+    # -- matching --------------------------------------------------------------------------
+
+    def validate(self, text: str, top_k: int) -> int:
+        """The effective top_k for a valid request; raises MatchInputError otherwise."""
+        if not text or not text.strip():
+            raise MatchInputError("text must not be empty or whitespace only")
+        if len(text) > self.limits.max_text_chars:
+            raise MatchInputError(
+                f"text is {len(text)} characters; the limit is {self.limits.max_text_chars}"
+            )
+        if top_k < 0 or top_k > self.limits.max_top_k:
+            raise MatchInputError(
+                f"top_k must be between 0 and {self.limits.max_top_k}, got {top_k}"
+            )
+        return top_k or self.limits.default_top_k
+
+    def hits(self, text: str, vehicle: str = "") -> tuple[dict[str, list[Hit]], bool]:
+        """Every signal's hits for a text, and whether any signal was unavailable."""
+        return self._search_all(Query.parse(text, vehicle=vehicle))
+
+    def match(self, text: str, top_k: int = 0, vehicle: str = "") -> MatchResult:
+        k = self.validate(text, top_k)
+        hits, degraded = self.hits(text, vehicle)
+        parts = self._parts
+        ranked = [r for r in self.fusion.rank(hits) if r.sku in parts]
+        decision = self.policy.decide(ranked, _nomatch_probability(ranked))
+        return MatchResult(
+            text=text,
+            candidates=[self._candidate(r, parts[r.sku]) for r in ranked[:k]],
+            decision=decision,
+            model_version=self.model_version,
+            request_id=uuid.uuid4().hex,
+            degraded=degraded,
+        )
+
+    def _search_all(self, query: Query) -> tuple[dict[str, list[Hit]], bool]:
+        hits: dict[str, list[Hit]] = {}
+        degraded = False
+        futures = {
+            s.name: self._pool.submit(s.search, query, CANDIDATE_POOL)
+            for s in self.signals
+            if s.name in self._remote
+        }
+        for signal in self.signals:
+            if signal.name in futures:
+                continue
+            hits[signal.name] = signal.search(query, CANDIDATE_POOL)
+        for name, future in futures.items():
+            try:
+                hits[name] = future.result(timeout=self._remote_timeout_s)
+                self.degraded_signals.discard(name)
+            except (SignalUnavailable, FutureTimeout) as exc:
+                log.warning("signal %s unavailable, answering without it: %s", name, exc)
+                self.degraded_signals.add(name)
+                degraded = True
+        return hits, degraded
+
+    @staticmethod
+    def _candidate(ranked: Ranked, part: Part) -> Candidate:
+        return Candidate(
+            sku=ranked.sku,
+            name=part.name,
+            confidence=round(float(ranked.confidence), 6),
+            signals=ranked.signals,
+            features=ranked.features,
+        )
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _nomatch_probability(ranked: Sequence[Ranked]) -> float | None:
+    if not ranked:
+        return None
+    value = ranked[0].features.get("nomatch_probability")
+    return None if value is None else float(value)

@@ -1,0 +1,256 @@
+"""Fusing the signals' hits into one ranking with a confidence per candidate.
+
+`WeightedFusion` is the simple default: a weighted mean of signal scores. `LearnedFusion`
+(trained offline by indexer.fusion_training) replaces it when a fitted model is present.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+
+from matcher.signals.base import Hit
+
+if TYPE_CHECKING:
+    from matcher.decision import DecisionPolicy
+
+SIGNALS = ("lexical", "fuzzy", "code", "semantic", "classifier")
+
+
+@dataclass(frozen=True)
+class Ranked:
+    sku: str
+    confidence: float
+    # Score of each signal for this candidate, in [0, 1]; what the API reports.
+    signals: Mapping[str, float]
+    features: Mapping[str, float] = field(default_factory=dict)
+
+
+class Fusion(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def rank(self, hits: Mapping[str, Sequence[Hit]]) -> list[Ranked]: ...
+
+
+def candidate_features(hits: Mapping[str, Sequence[Hit]]) -> dict[str, dict[str, float]]:
+    """Per candidate SKU: each signal's score and reciprocal rank, plus finer evidence.
+
+    A SKU absent from a signal's hits gets 0 for it: that signal did not rank it.
+    """
+    features: dict[str, dict[str, float]] = {}
+    for signal, signal_hits in hits.items():
+        for rank, hit in enumerate(signal_hits, start=1):
+            row = features.setdefault(hit.sku, {})
+            row[signal] = hit.score
+            row[f"{signal}_rr"] = 1.0 / rank
+            row.update(hit.features)
+    return features
+
+
+def signal_scores(row: Mapping[str, float]) -> dict[str, float]:
+    return {s: round(float(row.get(s, 0.0)), 6) for s in SIGNALS if s in row}
+
+
+@dataclass
+class WeightedFusion:
+    """Weighted mean of signal scores; weights of signals that returned nothing still count,
+    so a part found by one signal alone ranks below one that several signals agree on."""
+
+    weights: Mapping[str, float] = field(
+        default_factory=lambda: {
+            "lexical": 0.25,
+            "fuzzy": 0.2,
+            "code": 0.15,
+            "semantic": 0.4,
+            "classifier": 0.4,
+        }
+    )
+    name: str = "weighted"
+
+    def rank(self, hits: Mapping[str, Sequence[Hit]]) -> list[Ranked]:
+        total = sum(w for s, w in self.weights.items() if s in hits) or 1.0
+        ranked = []
+        for sku, row in candidate_features(hits).items():
+            fused = sum(self.weights.get(s, 0.0) * row.get(s, 0.0) for s in hits) / total
+            # A matching part number is near-certain evidence on its own.
+            confidence = max(fused, 0.9 * row.get("code", 0.0))
+            ranked.append(Ranked(sku, min(1.0, confidence), signal_scores(row), row))
+        ranked.sort(key=lambda r: (-r.confidence, r.sku))
+        return ranked
+
+
+# Candidate features of the learned fusion, in the order of its coefficients. "*_gap" is the
+# candidate's score minus the best score of that signal for the query: it tells the model
+# whether the candidate wins or loses on that signal, which raw scores alone do not.
+SUB_FEATURES = (
+    "bm25_catalog",
+    "bm25_history",
+    "fuzzy_wratio",
+    "fuzzy_token_set",
+    "sem_catalog",
+    "sem_history",
+    "knn_vote",
+)
+FEATURES = (
+    *SIGNALS,
+    *(f"{s}_rr" for s in SIGNALS),
+    *SUB_FEATURES,
+    *(f"{s}_gap" for s in SIGNALS),
+)
+# Query-level evidence that the text names no part at all.
+NOMATCH_FEATURES = (
+    "top_p",
+    "second_p",
+    "max_sem_catalog",
+    "max_sem_history",
+    "sem_nopart",
+    "clf_nopart",
+    "max_lexical",
+    "max_fuzzy",
+    "max_code",
+)
+
+
+def feature_rows(
+    hits: Mapping[str, Sequence[Hit]],
+) -> tuple[list[str], np.ndarray, dict[str, float]]:
+    """Candidate SKUs, their feature matrix (rows in FEATURES order) and query-level values."""
+    table = candidate_features(hits)
+    skus = sorted(table)
+    best = {s: max((row.get(s, 0.0) for row in table.values()), default=0.0) for s in SIGNALS}
+    matrix = np.zeros((len(skus), len(FEATURES)), dtype=np.float64)
+    for i, sku in enumerate(skus):
+        row = table[sku]
+        values = {**row, **{f"{s}_gap": row.get(s, 0.0) - best[s] for s in SIGNALS}}
+        matrix[i] = [values.get(name, 0.0) for name in FEATURES]
+    query = {
+        "max_sem_catalog": max((r.get("sem_catalog", 0.0) for r in table.values()), default=0.0),
+        "max_sem_history": max((r.get("sem_history", 0.0) for r in table.values()), default=0.0),
+        "sem_nopart": max((r.get("sem_nopart", 0.0) for r in table.values()), default=0.0),
+        "clf_nopart": max((r.get("clf_nopart", 0.0) for r in table.values()), default=0.0),
+        "max_lexical": best["lexical"],
+        "max_fuzzy": best["fuzzy"],
+        "max_code": best["code"],
+    }
+    return skus, matrix, query
+
+
+def _sigmoid(x: np.ndarray) -> np.ndarray:
+    result: np.ndarray = 1.0 / (1.0 + np.exp(-x))
+    return result
+
+
+@dataclass(frozen=True)
+class Linear:
+    """A fitted logistic model: P = sigmoid(x . coef + intercept)."""
+
+    names: tuple[str, ...]
+    coef: np.ndarray
+    intercept: float
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return _sigmoid(x @ self.coef + self.intercept)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"names": list(self.names), "coef": self.coef.tolist(), "intercept": self.intercept}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Linear:
+        linear = cls(
+            tuple(data["names"]), np.asarray(data["coef"], float), float(data["intercept"])
+        )
+        if len(linear.names) != len(linear.coef):
+            raise ValueError("linear model: names and coefficients differ in length")
+        return linear
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Monotone map from raw fused score to the probability of being right (isotonic, fitted
+    on held-out data), applied by linear interpolation between its knots."""
+
+    x: np.ndarray
+    y: np.ndarray
+
+    def __call__(self, raw: np.ndarray) -> np.ndarray:
+        if len(self.x) == 0:
+            return raw
+        return np.interp(raw, self.x, self.y)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"x": self.x.tolist(), "y": self.y.tolist()}
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Calibration:
+        return cls(np.asarray(data["x"], float), np.asarray(data["y"], float))
+
+
+@dataclass(frozen=True)
+class LearnedFusion:
+    """Logistic regression over candidate features, calibrated, with a no-part model."""
+
+    scorer: Linear
+    calibration: Calibration
+    nomatch: Linear | None = None
+    name: str = "learned"
+
+    def rank(self, hits: Mapping[str, Sequence[Hit]]) -> list[Ranked]:
+        skus, matrix, query = feature_rows(hits)
+        if not skus:
+            return []
+        raw = self.scorer.predict(matrix)
+        # Normalise over candidates: the model scores each candidate alone, but exactly one
+        # of them (at most) is right, so the confidences of one query should not sum past 1.
+        share = raw / max(1.0, float(raw.sum()))
+        confidence = self.calibration(share)
+        order = np.argsort(-confidence, kind="stable")
+        nomatch_p = self.nomatch_probability(raw, query)
+        table = candidate_features(hits)
+        ranked = []
+        for position, i in enumerate(order):
+            row = dict(table[skus[i]])
+            if position == 0 and nomatch_p is not None:
+                row["nomatch_probability"] = nomatch_p
+            ranked.append(Ranked(skus[i], float(confidence[i]), signal_scores(row), row))
+        return ranked
+
+    def nomatch_probability(self, raw: np.ndarray, query: Mapping[str, float]) -> float | None:
+        if self.nomatch is None:
+            return None
+        top = np.sort(raw)[::-1]
+        values = {
+            **query,
+            "top_p": float(top[0]) if len(top) else 0.0,
+            "second_p": float(top[1]) if len(top) > 1 else 0.0,
+        }
+        x = np.asarray([values.get(n, 0.0) for n in self.nomatch.names])
+        return float(self.nomatch.predict(x[None, :])[0])
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "kind": "learned",
+            "scorer": self.scorer.to_json(),
+            "calibration": self.calibration.to_json(),
+            "nomatch": self.nomatch.to_json() if self.nomatch else None,
+        }
+
+
+def load_fusion(path: Path) -> tuple[LearnedFusion, DecisionPolicy]:
+    """The fusion and decision thresholds a trainer wrote to fusion.json."""
+    from matcher.decision import DecisionPolicy
+
+    data = json.loads(path.read_text(encoding="utf-8"))
+    fusion = LearnedFusion(
+        scorer=Linear.from_json(data["fusion"]["scorer"]),
+        calibration=Calibration.from_json(data["fusion"]["calibration"]),
+        nomatch=Linear.from_json(data["fusion"]["nomatch"]) if data["fusion"]["nomatch"] else None,
+    )
+    if fusion.scorer.names != FEATURES:
+        raise ValueError(f"{path}: fusion features differ from this version's; retrain")
+    return fusion, DecisionPolicy(**data["policy"])

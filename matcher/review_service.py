@@ -1,0 +1,193 @@
+"""gRPC servicers for the review queue (staff only) and storefront feedback.
+
+Review calls authenticate first: a caller without a valid staff token learns nothing else,
+not even whether its request was well formed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from collections.abc import Callable, Mapping
+from typing import TypeVar
+
+import grpc
+from partmatch.v1 import partmatch_pb2 as pb
+from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
+
+from matcher.review_store import (
+    MAX_TEXT_CHARS,
+    ReviewConflict,
+    ReviewInputError,
+    ReviewItem,
+    ReviewNotFound,
+    ReviewStore,
+)
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 500
+DEFAULT_PAGE_SIZE = 50
+MAX_FIELD_CHARS = 1000
+
+Response = TypeVar("Response")
+
+
+def _guard(context: grpc.ServicerContext, call: Callable[[], Response], what: str) -> Response:
+    try:
+        return call()
+    except ReviewInputError as exc:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+    except ReviewNotFound as exc:
+        context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+    except ReviewConflict as exc:
+        context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
+    except Exception:
+        log.exception("%s failed", what)
+        context.abort(grpc.StatusCode.INTERNAL, f"{what} failed; see the server log")
+    raise AssertionError("unreachable: context.abort raises")
+
+
+class StaffAuth:
+    """Checks `authorization: Bearer <token>` metadata against the configured staff tokens."""
+
+    def __init__(self, staff: Mapping[str, str]) -> None:
+        self._staff = dict(staff)
+        if not self._staff:
+            log.warning("no staff tokens configured (PARTMATCH_STAFF_TOKENS): Review is closed")
+
+    def staff_name(self, context: grpc.ServicerContext) -> str:
+        """The caller's staff name; aborts UNAUTHENTICATED otherwise."""
+        header = ""
+        for key, value in context.invocation_metadata():
+            if key == "authorization" and isinstance(value, str):
+                header = value
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() == "bearer" and token:
+            # Compare with every token, always: the time taken does not reveal a near miss.
+            found = ""
+            for name, expected in self._staff.items():
+                if hmac.compare_digest(token.strip().encode(), expected.encode()):
+                    found = name
+            if found:
+                return found
+        context.abort(
+            grpc.StatusCode.UNAUTHENTICATED,
+            "Review needs `authorization: Bearer <token>` metadata with a staff token",
+        )
+        raise AssertionError("unreachable: context.abort raises")
+
+
+def item_to_proto(item: ReviewItem) -> pb.ReviewItem:
+    return pb.ReviewItem(
+        id=item.id,
+        text=item.text,
+        vehicle=item.vehicle,
+        candidates=[
+            pb.Candidate(sku=c.sku, name=c.name, confidence=c.confidence, signals=dict(c.signals))
+            for c in item.candidates
+        ],
+        status=item.status,
+        resolved_sku=item.resolved_sku or "",
+        names_no_part=item.names_no_part,
+        reviewer=item.reviewer,
+        created_at=item.created_at,
+        resolved_at=item.resolved_at,
+        priority=item.priority,
+        request_id=item.request_id,
+        model_version=item.model_version,
+    )
+
+
+def _check_length(value: str, name: str) -> None:
+    if len(value) > MAX_FIELD_CHARS:
+        raise ReviewInputError(f"{name} is over {MAX_FIELD_CHARS} characters")
+
+
+class ReviewServicer(pb_grpc.ReviewServicer):
+    def __init__(self, store: ReviewStore, auth: StaffAuth) -> None:
+        self._store = store
+        self._auth = auth
+
+    def ListPending(
+        self, request: pb.ListPendingRequest, context: grpc.ServicerContext
+    ) -> pb.ListPendingResponse:
+        self._auth.staff_name(context)
+
+        def run() -> pb.ListPendingResponse:
+            size = request.page_size or DEFAULT_PAGE_SIZE
+            if not 0 < size <= MAX_PAGE_SIZE:
+                raise ReviewInputError(
+                    f"page_size must be between 1 and {MAX_PAGE_SIZE} (0 means "
+                    f"{DEFAULT_PAGE_SIZE}), got {request.page_size}"
+                )
+            _check_length(request.candidate_sku, "candidate_sku")
+            _check_length(request.text_contains, "text_contains")
+            page = self._store.list_pending(
+                size, request.page_token, request.candidate_sku, request.text_contains
+            )
+            return pb.ListPendingResponse(
+                items=[item_to_proto(i) for i in page.items],
+                next_page_token=page.next_page_token,
+                total_pending=page.total,
+            )
+
+        return _guard(context, run, "ListPending")
+
+    def GetReview(
+        self, request: pb.GetReviewRequest, context: grpc.ServicerContext
+    ) -> pb.ReviewItem:
+        self._auth.staff_name(context)
+
+        def run() -> pb.ReviewItem:
+            if not request.id:
+                raise ReviewInputError("id must not be empty")
+            return item_to_proto(self._store.get(request.id))
+
+        return _guard(context, run, "GetReview")
+
+    def ResolveReview(
+        self, request: pb.ResolveReviewRequest, context: grpc.ServicerContext
+    ) -> pb.ReviewItem:
+        caller = self._auth.staff_name(context)
+
+        def run() -> pb.ReviewItem:
+            if not request.id:
+                raise ReviewInputError("id must not be empty")
+            if bool(request.sku) == request.names_no_part:
+                raise ReviewInputError("set exactly one of sku and names_no_part")
+            if not request.reviewer.strip():
+                raise ReviewInputError("reviewer must not be empty")
+            item = self._store.resolve(request.id, request.sku or None, request.reviewer)
+            # The token says who called; reviewer says for whom (e.g. the console's user).
+            log.info(
+                "review %s resolved as %s by %s (token of %s)",
+                item.id,
+                item.resolved_sku or "names-no-part",
+                item.reviewer,
+                caller,
+            )
+            return item_to_proto(item)
+
+        return _guard(context, run, "ResolveReview")
+
+
+class FeedbackServicer(pb_grpc.FeedbackServicer):
+    def __init__(self, store: ReviewStore) -> None:
+        self._store = store
+
+    def ReportMapping(
+        self, request: pb.ReportMappingRequest, context: grpc.ServicerContext
+    ) -> pb.ReportMappingResponse:
+        def run() -> pb.ReportMappingResponse:
+            if not request.text.strip():
+                raise ReviewInputError("text must not be empty or whitespace only")
+            if len(request.text) > MAX_TEXT_CHARS:
+                raise ReviewInputError(f"text is over {MAX_TEXT_CHARS} characters")
+            if not request.sku:
+                raise ReviewInputError("sku must not be empty")
+            _check_length(request.request_id, "request_id")
+            recorded = self._store.record_feedback(request.text, request.sku, request.request_id)
+            return pb.ReportMappingResponse(recorded=recorded)
+
+        return _guard(context, run, "ReportMapping")

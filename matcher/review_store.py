@@ -1,0 +1,484 @@
+"""The review queue: answers a person should check, and what they decided.
+
+It lives in the catalog store's SQLite file (table `reviews`) so that resolving an item, the
+check that its SKU is an active part, and writing the labelled example that training reads
+(table `examples`, source "review") are one transaction: a crash or a refusal never leaves a
+resolved item without its example, nor an example for a part that was retired meanwhile.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+import sqlite3
+import threading
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+from matcher.catalog_store import SqliteCatalogStore
+from matcher.engine import Candidate
+from matcher.query import fold, words
+
+PENDING = "PENDING"
+RESOLVED = "RESOLVED"
+MAX_TEXT_CHARS = 1000
+MAX_REVIEWER_CHARS = 200
+
+
+class ReviewInputError(ValueError):
+    """A request the store refuses as malformed; the message names the field."""
+
+
+class ReviewNotFound(KeyError):
+    def __init__(self, review_id: str) -> None:
+        super().__init__(review_id)
+        self.review_id = review_id
+
+    def __str__(self) -> str:
+        return f"no review item with id {self.review_id!r}"
+
+
+class ReviewConflict(RuntimeError):
+    """The item was already resolved differently; see SqliteReviewStore.resolve."""
+
+
+@dataclass(frozen=True)
+class ReviewItem:
+    id: str
+    text: str
+    vehicle: str
+    candidates: list[Candidate]
+    status: str
+    created_at: float
+    priority: float
+    request_id: str
+    model_version: str
+    # How many times the same (normalised) text came in while the item was pending.
+    seen: int = 1
+    resolved_sku: str | None = None
+    names_no_part: bool = False
+    reviewer: str = ""
+    resolved_at: float = 0.0
+
+    @property
+    def pending(self) -> bool:
+        return self.status == PENDING
+
+
+@dataclass(frozen=True)
+class ReviewPage:
+    items: list[ReviewItem]
+    next_page_token: str
+    # Pending items that pass the filters, on all pages.
+    total: int = 0
+
+
+class ReviewStore(Protocol):
+    def enqueue(
+        self,
+        text: str,
+        vehicle: str,
+        candidates: Sequence[Candidate],
+        request_id: str,
+        model_version: str,
+        priority: float | None = None,
+    ) -> str: ...
+
+    def list_pending(
+        self,
+        page_size: int,
+        page_token: str = "",
+        candidate_sku: str = "",
+        text_contains: str = "",
+    ) -> ReviewPage: ...
+
+    def get(self, review_id: str) -> ReviewItem: ...
+
+    def resolve(self, review_id: str, sku: str | None, reviewer: str) -> ReviewItem: ...
+
+    def record_feedback(self, text: str, sku: str, request_id: str = "") -> bool: ...
+
+
+def uncertainty(candidates: Sequence[Candidate]) -> float:
+    """1 - (c1 - c2): near 1 when the top two candidates are close (a label settles the most),
+    near 0 when one clearly wins. One candidate counts against an implicit zero."""
+    if not candidates:
+        return 1.0
+    top = candidates[0].confidence
+    second = candidates[1].confidence if len(candidates) > 1 else 0.0
+    return min(1.0, max(0.0, 1.0 - (top - second)))
+
+
+def repeat_boost(seen: int) -> float:
+    # Logarithmic: a text asked a hundred times should rise, but not drown every other item.
+    return 1.0 + math.log(max(1, seen))
+
+
+def normalise(text: str) -> str:
+    """The text as the queue compares it: case, accents, spacing and punctuation ignored."""
+    return " ".join(words(text)) or fold(text)
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS reviews (
+    id TEXT PRIMARY KEY,
+    text TEXT NOT NULL,
+    norm_text TEXT NOT NULL,
+    vehicle TEXT NOT NULL,
+    candidates TEXT NOT NULL,
+    status TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    base_priority REAL NOT NULL,
+    seen INTEGER NOT NULL,
+    priority REAL NOT NULL,
+    request_id TEXT NOT NULL,
+    model_version TEXT NOT NULL,
+    resolved_sku TEXT,
+    names_no_part INTEGER NOT NULL DEFAULT 0,
+    reviewer TEXT NOT NULL DEFAULT '',
+    resolved_at REAL NOT NULL DEFAULT 0,
+    example_id INTEGER
+);
+-- At most one pending item per text: a repeat bumps the pending one instead.
+CREATE UNIQUE INDEX IF NOT EXISTS reviews_pending_text ON reviews (norm_text)
+    WHERE status = 'PENDING';
+CREATE INDEX IF NOT EXISTS reviews_queue ON reviews (status, priority DESC, created_at, id);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    text TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    example_id INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_request ON feedback (request_id);
+"""
+
+
+class SqliteReviewStore:
+    """The review queue in the catalog store's SQLite file, on a connection of its own.
+
+    SQLite serialises writers across connections (and processes), so this store and the
+    catalog store may write concurrently; each transaction here is BEGIN IMMEDIATE, so it
+    reads the parts it checks under the same write lock that commits its changes.
+    """
+
+    def __init__(self, path: Path) -> None:
+        # The catalog store creates (and owns the schema of) `parts` and `examples`.
+        SqliteCatalogStore(path).close()
+        self.path = path
+        self._db = sqlite3.connect(
+            path, check_same_thread=False, isolation_level=None, timeout=30.0
+        )
+        self._db.execute("PRAGMA journal_mode=WAL")
+        # FULL: a resolved item is a person's work; it must survive a power cut.
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+        # SQLite's lower() folds ASCII only; the filter must also find "Bremsbeläge".
+        self._db.create_function("casefold", 1, fold, deterministic=True)
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- queue -----------------------------------------------------------------------------
+
+    def enqueue(
+        self,
+        text: str,
+        vehicle: str,
+        candidates: Sequence[Candidate],
+        request_id: str,
+        model_version: str,
+        priority: float | None = None,
+    ) -> str:
+        """The id of the pending item for this text: a new one, or the one already waiting
+        (whose count and priority go up; its first answer is kept as what was shown)."""
+        _check_text(text)
+        base = uncertainty(candidates) if priority is None else float(priority)
+        norm = normalise(text)
+        with self._transaction() as db:
+            row = db.execute(
+                "SELECT id, seen, base_priority FROM reviews "
+                "WHERE norm_text = ? AND status = 'PENDING'",
+                (norm,),
+            ).fetchone()
+            if row is not None:
+                review_id, seen, first_base = row
+                seen += 1
+                # The most uncertain answer seen for this text is what a label would settle.
+                best = max(first_base, base)
+                db.execute(
+                    "UPDATE reviews SET seen = ?, base_priority = ?, priority = ? WHERE id = ?",
+                    (seen, best, best * repeat_boost(seen), review_id),
+                )
+                return str(review_id)
+            review_id = uuid.uuid4().hex
+            db.execute(
+                "INSERT INTO reviews (id, text, norm_text, vehicle, candidates, status, "
+                "created_at, base_priority, seen, priority, request_id, model_version) "
+                "VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, 1, ?, ?, ?)",
+                (
+                    review_id,
+                    text,
+                    norm,
+                    vehicle,
+                    _encode_candidates(candidates),
+                    time.time(),
+                    base,
+                    base * repeat_boost(1),
+                    request_id,
+                    model_version,
+                ),
+            )
+            return review_id
+
+    def list_pending(
+        self,
+        page_size: int,
+        page_token: str = "",
+        candidate_sku: str = "",
+        text_contains: str = "",
+    ) -> ReviewPage:
+        """Pending items, highest priority first, then oldest first.
+
+        Keyset pagination: a page token is the sort key of the last item shown, so items
+        resolved meanwhile never shift later pages. An item whose priority rises (a repeat)
+        after its page was read may move above the cursor; it is then shown on the next
+        listing from the top, where it belongs.
+        """
+        if page_size < 1:
+            raise ReviewInputError(f"page_size must be at least 1, got {page_size}")
+        where = ["status = 'PENDING'"]
+        args: list[Any] = []
+        if candidate_sku:
+            where.append(
+                "EXISTS (SELECT 1 FROM json_each(reviews.candidates) "
+                "WHERE json_extract(value, '$.sku') = ?)"
+            )
+            args.append(candidate_sku)
+        if text_contains:
+            where.append("instr(casefold(text), ?) > 0")
+            args.append(fold(text_contains))
+        filters = " AND ".join(where)
+        page_where = filters
+        page_args = list(args)
+        if page_token:
+            priority, created_at, last_id = _decode_page_token(page_token)
+            page_where += (
+                " AND (priority < ? OR (priority = ? AND (created_at > ? "
+                "OR (created_at = ? AND id > ?))))"
+            )
+            page_args += [priority, priority, created_at, created_at, last_id]
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT {_COLUMNS} FROM reviews WHERE {page_where} "
+                "ORDER BY priority DESC, created_at, id LIMIT ?",
+                (*page_args, page_size + 1),
+            ).fetchall()
+            total = self._db.execute(
+                f"SELECT count(*) FROM reviews WHERE {filters}", args
+            ).fetchone()[0]
+        items = [_item(row) for row in rows[:page_size]]
+        token = ""
+        if len(rows) > page_size:
+            last = items[-1]
+            token = _encode_page_token(last.priority, last.created_at, last.id)
+        return ReviewPage(items, token, int(total))
+
+    def get(self, review_id: str) -> ReviewItem:
+        with self._lock:
+            row = self._db.execute(
+                f"SELECT {_COLUMNS} FROM reviews WHERE id = ?", (review_id,)
+            ).fetchone()
+        if row is None:
+            raise ReviewNotFound(review_id)
+        return _item(row)
+
+    def resolve(self, review_id: str, sku: str | None, reviewer: str) -> ReviewItem:
+        """Resolve with an active SKU, or None for "names no part".
+
+        Resolving again the same way returns the item unchanged (no second example), so a
+        retried call is harmless. Resolving a resolved item differently is refused with
+        ReviewConflict rather than applied as a correction: the API carries no version or
+        "I know it was X" field, so a correction could not be told apart from two
+        reviewers racing on one item, and the later click would silently erase the earlier
+        person's judgement.
+        """
+        if not reviewer.strip():
+            raise ReviewInputError("reviewer must not be empty")
+        if len(reviewer) > MAX_REVIEWER_CHARS:
+            raise ReviewInputError(f"reviewer is over {MAX_REVIEWER_CHARS} characters")
+        if sku is not None and not sku:
+            raise ReviewInputError("sku must not be empty; use None for names_no_part")
+        with self._transaction() as db:
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM reviews WHERE id = ?", (review_id,)
+            ).fetchone()
+            if row is None:
+                raise ReviewNotFound(review_id)
+            item = _item(row)
+            if not item.pending:
+                if item.resolved_sku == sku and item.names_no_part == (sku is None):
+                    return item
+                raise ReviewConflict(
+                    f"review {review_id} was already resolved as {_describe(item.resolved_sku)} "
+                    f"by {item.reviewer}; it cannot be resolved as {_describe(sku)}"
+                )
+            if sku is not None:
+                _check_active(db, sku, "sku")
+            example_id = _write_example(db, item.text, sku, "review")
+            now = time.time()
+            db.execute(
+                "UPDATE reviews SET status = 'RESOLVED', resolved_sku = ?, names_no_part = ?, "
+                "reviewer = ?, resolved_at = ?, example_id = ? WHERE id = ?",
+                (sku, int(sku is None), reviewer.strip(), now, example_id, review_id),
+            )
+            row = db.execute(
+                f"SELECT {_COLUMNS} FROM reviews WHERE id = ?", (review_id,)
+            ).fetchone()
+            return _item(row)
+
+    # -- feedback --------------------------------------------------------------------------
+
+    def record_feedback(self, text: str, sku: str, request_id: str = "") -> bool:
+        """Record a confirmed mapping as a labelled example (source "feedback").
+
+        False when the same report (request_id, text, sku) was already recorded: storefronts
+        retry, and a duplicate would count one purchase twice in training.
+        """
+        _check_text(text)
+        if not sku:
+            raise ReviewInputError("sku must not be empty")
+        with self._transaction() as db:
+            _check_active(db, sku, "sku")
+            if request_id:
+                duplicate = db.execute(
+                    "SELECT 1 FROM feedback WHERE request_id = ? AND text = ? AND sku = ?",
+                    (request_id, text, sku),
+                ).fetchone()
+                if duplicate:
+                    return False
+            example_id = _write_example(db, text, sku, "feedback")
+            db.execute(
+                "INSERT INTO feedback (text, sku, request_id, example_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (text, sku, request_id, example_id, time.time()),
+            )
+            return True
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+
+_COLUMNS = (
+    "id, text, vehicle, candidates, status, created_at, priority, request_id, model_version, "
+    "seen, resolved_sku, names_no_part, reviewer, resolved_at"
+)
+
+
+def _item(row: Sequence[Any]) -> ReviewItem:
+    return ReviewItem(
+        id=row[0],
+        text=row[1],
+        vehicle=row[2],
+        candidates=_decode_candidates(row[3]),
+        status=row[4],
+        created_at=row[5],
+        priority=row[6],
+        request_id=row[7],
+        model_version=row[8],
+        seen=row[9],
+        resolved_sku=row[10],
+        names_no_part=bool(row[11]),
+        reviewer=row[12],
+        resolved_at=row[13],
+    )
+
+
+def _check_text(text: str) -> None:
+    if not text or not text.strip():
+        raise ReviewInputError("text must not be empty or whitespace only")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ReviewInputError(f"text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+
+
+def _check_active(db: sqlite3.Connection, sku: str, field_name: str) -> None:
+    # Reads the catalog store's table inside this transaction: a part retired a moment ago
+    # cannot slip in as a label.
+    row = db.execute("SELECT active FROM parts WHERE sku = ?", (sku,)).fetchone()
+    if row is None:
+        raise ReviewInputError(f"{field_name}: unknown sku {sku!r}")
+    if not row[0]:
+        raise ReviewInputError(f"{field_name}: sku {sku!r} is retired")
+
+
+def _write_example(db: sqlite3.Connection, text: str, sku: str | None, source: str) -> int:
+    # The same columns SqliteCatalogStore.add_examples writes; training reads them all alike.
+    cursor = db.execute(
+        "INSERT INTO examples (text, sku, source, created_at) VALUES (?, ?, ?, ?)",
+        (text, sku, source, time.time()),
+    )
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
+
+
+def _describe(sku: str | None) -> str:
+    return "names no part" if sku is None else repr(sku)
+
+
+def _encode_candidates(candidates: Sequence[Candidate]) -> str:
+    return json.dumps(
+        [
+            {
+                "sku": c.sku,
+                "name": c.name,
+                "confidence": c.confidence,
+                "signals": dict(c.signals),
+                "features": dict(c.features),
+            }
+            for c in candidates
+        ]
+    )
+
+
+def _decode_candidates(raw: str) -> list[Candidate]:
+    return [
+        Candidate(
+            sku=c["sku"],
+            name=c["name"],
+            confidence=c["confidence"],
+            signals=c.get("signals", {}),
+            features=c.get("features", {}),
+        )
+        for c in json.loads(raw)
+    ]
+
+
+def _encode_page_token(priority: float, created_at: float, review_id: str) -> str:
+    raw = json.dumps([priority, created_at, review_id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_page_token(token: str) -> tuple[float, float, str]:
+    try:
+        priority, created_at, review_id = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return float(priority), float(created_at), str(review_id)
+    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
+        raise ReviewInputError(f"page_token {token!r} is not a token this server issued") from None

@@ -1,0 +1,209 @@
+"""gRPC servicers: translate between the wire types and the matcher, and map errors to codes.
+
+Every handler validates the whole request before changing anything, and turns every refusal
+into INVALID_ARGUMENT or NOT_FOUND with a message that names what is wrong.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+import grpc
+from partmatch.v1 import partmatch_pb2 as pb
+from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
+
+from matcher.catalog import CatalogError, Part, check_unique, make_part
+from matcher.catalog_store import CatalogStore, UnknownSkus
+from matcher.engine import Matcher, MatchInputError, MatchResult
+
+log = logging.getLogger(__name__)
+
+MAX_PAGE_SIZE = 1000
+DEFAULT_PAGE_SIZE = 100
+MAX_PARTS_PER_CALL = 10_000
+
+Response = TypeVar("Response")
+
+
+def _guard(context: grpc.ServicerContext, call: Callable[[], Response], what: str) -> Response:
+    """Map refusals to gRPC codes; anything unexpected is logged and answered INTERNAL."""
+    try:
+        return call()
+    except (MatchInputError, CatalogError) as exc:
+        context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
+    except UnknownSkus as exc:
+        context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
+    except Exception:
+        log.exception("%s failed", what)
+        context.abort(grpc.StatusCode.INTERNAL, f"{what} failed; see the server log")
+    raise AssertionError("unreachable: context.abort raises")
+
+
+def result_to_proto(result: MatchResult) -> pb.MatchResponse:
+    return pb.MatchResponse(
+        candidates=[
+            pb.Candidate(sku=c.sku, name=c.name, confidence=c.confidence, signals=dict(c.signals))
+            for c in result.candidates
+        ],
+        decision=result.decision.value,
+        model_version=result.model_version,
+        request_id=result.request_id,
+        degraded=result.degraded,
+        review_id=result.review_id,
+    )
+
+
+def part_to_proto(part: Part) -> pb.Part:
+    return pb.Part(
+        sku=part.sku,
+        name=part.name,
+        description=part.description,
+        aliases=list(part.aliases),
+        attributes=dict(part.attributes),
+        active=part.active,
+    )
+
+
+def part_from_proto(message: pb.Part, index: int) -> Part:
+    # A part sent to UpsertParts is active: retiring is RetireParts' job.
+    return make_part(
+        sku=message.sku,
+        name=message.name,
+        description=message.description,
+        aliases=list(message.aliases),
+        attributes=dict(message.attributes),
+        active=True,
+        where=f"parts[{index}]",
+    )
+
+
+class MatcherService(pb_grpc.MatcherServicer):
+    def __init__(
+        self,
+        matcher: Callable[[], Matcher],
+        on_result: Callable[[MatchResult], MatchResult] | None = None,
+    ) -> None:
+        # A callable, not a Matcher: the server swaps in a new model without a restart.
+        self._matcher = matcher
+        self._on_result = on_result or (lambda r: r)
+
+    def Match(self, request: pb.MatchRequest, context: grpc.ServicerContext) -> pb.MatchResponse:
+        def run() -> pb.MatchResponse:
+            result = self._matcher().match(
+                request.text, request.top_k, vehicle=request.context.vehicle
+            )
+            return result_to_proto(self._on_result(result))
+
+        return _guard(context, run, "Match")
+
+    def MatchBatch(
+        self, request: pb.MatchBatchRequest, context: grpc.ServicerContext
+    ) -> pb.MatchBatchResponse:
+        def run() -> pb.MatchBatchResponse:
+            matcher = self._matcher()
+            if len(request.requests) > matcher.limits.max_batch:
+                raise MatchInputError(
+                    f"requests has {len(request.requests)} items; "
+                    f"the limit is {matcher.limits.max_batch}"
+                )
+            # Validate everything first: a bad item fails the batch before any work is done.
+            for i, item in enumerate(request.requests):
+                try:
+                    matcher.validate(item.text, item.top_k)
+                except MatchInputError as exc:
+                    raise MatchInputError(f"requests[{i}]: {exc}") from None
+            responses = [
+                result_to_proto(
+                    self._on_result(matcher.match(r.text, r.top_k, vehicle=r.context.vehicle))
+                )
+                for r in request.requests
+            ]
+            return pb.MatchBatchResponse(responses=responses)
+
+        return _guard(context, run, "MatchBatch")
+
+
+class CatalogService(pb_grpc.CatalogServicer):
+    def __init__(self, store: CatalogStore, matcher: Callable[[], Matcher]) -> None:
+        self._store = store
+        self._matcher = matcher
+
+    def UpsertParts(
+        self, request: pb.UpsertPartsRequest, context: grpc.ServicerContext
+    ) -> pb.UpsertPartsResponse:
+        def run() -> pb.UpsertPartsResponse:
+            if not request.parts:
+                raise CatalogError("parts must not be empty")
+            if len(request.parts) > MAX_PARTS_PER_CALL:
+                raise CatalogError(f"at most {MAX_PARTS_PER_CALL} parts per call")
+            parts = [part_from_proto(p, i) for i, p in enumerate(request.parts)]
+            check_unique(parts, "parts")
+            self._store.upsert(parts)
+            self._matcher().upsert(parts)
+            return pb.UpsertPartsResponse(upserted=len(parts))
+
+        return _guard(context, run, "UpsertParts")
+
+    def RetireParts(
+        self, request: pb.RetirePartsRequest, context: grpc.ServicerContext
+    ) -> pb.RetirePartsResponse:
+        def run() -> pb.RetirePartsResponse:
+            skus = list(dict.fromkeys(request.skus))
+            if not skus:
+                raise CatalogError("skus must not be empty")
+            self._store.retire(skus)
+            self._matcher().retire(skus)
+            return pb.RetirePartsResponse(retired=len(skus))
+
+        return _guard(context, run, "RetireParts")
+
+    def GetPart(self, request: pb.GetPartRequest, context: grpc.ServicerContext) -> pb.Part:
+        def run() -> pb.Part:
+            if not request.sku:
+                raise CatalogError("sku must not be empty")
+            part = self._store.get(request.sku)
+            if part is None:
+                raise UnknownSkus([request.sku])
+            return part_to_proto(part)
+
+        return _guard(context, run, "GetPart")
+
+    def ListParts(
+        self, request: pb.ListPartsRequest, context: grpc.ServicerContext
+    ) -> pb.ListPartsResponse:
+        def run() -> pb.ListPartsResponse:
+            size = request.page_size or DEFAULT_PAGE_SIZE
+            if not 0 < size <= MAX_PAGE_SIZE:
+                raise CatalogError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
+            after = _decode_token(request.page_token)
+            parts = self._store.page(size + 1, after, request.include_retired)
+            more = len(parts) > size
+            parts = parts[:size]
+            token = _encode_token(parts[-1].sku) if more and parts else ""
+            return pb.ListPartsResponse(
+                parts=[part_to_proto(p) for p in parts], next_page_token=token
+            )
+
+        return _guard(context, run, "ListParts")
+
+
+_TOKEN_PREFIX = "after:"
+
+
+def _encode_token(sku: str) -> str:
+    return base64.urlsafe_b64encode((_TOKEN_PREFIX + sku).encode()).decode()
+
+
+def _decode_token(token: str) -> str:
+    if not token:
+        return ""
+    try:
+        decoded = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
+    except (ValueError, UnicodeDecodeError):
+        decoded = ""
+    if not decoded.startswith(_TOKEN_PREFIX):
+        raise CatalogError(f"page_token {token!r} is not a token this server issued")
+    return decoded.removeprefix(_TOKEN_PREFIX)

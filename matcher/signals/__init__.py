@@ -1,0 +1,1 @@
+"""The signals: each ranks catalog parts for a query on its own evidence."""

@@ -1,0 +1,105 @@
+"""Data loaders: the project's format, and a clear error with file and line for bad files."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from indexer.dataset import DataError, load_catalog, load_dataset, load_examples
+
+GOOD_PART = {"sku": "A1", "name": "front brake pads", "description": "pads"}
+
+
+def write_catalog(path: Path, rows: list[object]) -> Path:
+    path.write_text("\n".join(r if isinstance(r, str) else json.dumps(r) for r in rows) + "\n")
+    return path
+
+
+def write_dataset(
+    root: Path, history: str = "text,sku\nfront pads,A1\nwhere is my order,\n"
+) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    write_catalog(root / "catalog.jsonl", [GOOD_PART, {**GOOD_PART, "sku": "B2", "name": "rotor"}])
+    (root / "history.csv").write_text(history)
+    (root / "valid.csv").write_text("text,sku\nrotor please,B2\n")
+    (root / "test.csv").write_text("text,sku\nbrake pads,A1\n")
+    return root
+
+
+def test_loads_the_documented_format(tmp_path: Path) -> None:
+    dataset = load_dataset(write_dataset(tmp_path / "d"))
+    assert [p.sku for p in dataset.catalog] == ["A1", "B2"]
+    assert dataset.catalog[0].active is True
+    assert [(e.text, e.sku) for e in dataset.history] == [
+        ("front pads", "A1"),
+        ("where is my order", None),
+    ]
+    assert dataset.valid[0].sku == "B2" and dataset.test[0].sku == "A1"
+
+
+def test_catalog_optional_fields(tmp_path: Path) -> None:
+    row = {**GOOD_PART, "aliases": ["pad set"], "attributes": {"weight": 1.5}, "active": False}
+    (part,) = load_catalog(write_catalog(tmp_path / "c.jsonl", [row]))
+    assert part.aliases == ("pad set",)
+    assert part.attributes == {"weight": "1.5"}
+    assert part.active is False
+
+
+@pytest.mark.parametrize(
+    ("rows", "message"),
+    [
+        ([GOOD_PART, "{not json"], "c.jsonl:2: bad JSON"),
+        ([GOOD_PART, {"name": "no sku"}], "c.jsonl:2: missing required field 'sku'"),
+        ([{"sku": "X", "description": "d"}], "c.jsonl:1: missing required field 'name'"),
+        ([GOOD_PART, GOOD_PART], "c.jsonl:2: duplicate sku 'A1' (first on line 1)"),
+        ([{**GOOD_PART, "aliases": "pads"}], "c.jsonl:1: 'aliases' must be a list of strings"),
+        ([{**GOOD_PART, "active": "yes"}], "c.jsonl:1: 'active' must be true or false"),
+        ([{**GOOD_PART, "colour": "red"}], "c.jsonl:1: unknown field(s) colour"),
+        ([{**GOOD_PART, "sku": "  "}], "c.jsonl:1: 'sku' must be a non-empty string"),
+        (["[1, 2]"], "c.jsonl:1: expected a JSON object"),
+    ],
+)
+def test_bad_catalog_lines_name_file_and_line(
+    tmp_path: Path, rows: list[object], message: str
+) -> None:
+    with pytest.raises(DataError) as error:
+        load_catalog(write_catalog(tmp_path / "c.jsonl", rows))
+    assert message in str(error.value)
+
+
+def test_empty_catalog_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="has no parts"):
+        load_catalog(write_catalog(tmp_path / "c.jsonl", []))
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("sku,text\nA1,pads\n", "h.csv:1: expected the header 'text,sku'"),
+        ("text\npads\n", "h.csv:1: expected the header 'text,sku'"),
+        ("text,sku\npads,A1\nrotor\n", "h.csv:3: expected 2 columns"),
+        ("text,sku\npads,A1\nrotor,ZZ9\n", "h.csv:3: unknown sku 'ZZ9'"),
+        ("text,sku\n,A1\n", "h.csv:2: empty text"),
+        ("", "h.csv:1: expected the header"),
+    ],
+)
+def test_bad_history_rows_name_file_and_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "h.csv"
+    path.write_text(content)
+    with pytest.raises(DataError) as error:
+        load_examples(path, ["A1"])
+    assert message in str(error.value)
+
+
+def test_a_bad_split_loads_nothing(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d")
+    (root / "test.csv").write_text("text,sku\nbrake pads,NOPE\n")
+    with pytest.raises(DataError, match=r"test\.csv:2: unknown sku 'NOPE'"):
+        load_dataset(root)
+
+
+def test_missing_directory(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not a data directory"):
+        load_dataset(tmp_path / "missing")

@@ -1,0 +1,502 @@
+"""ElasticsearchSignal against a real node: analysis, writes, zero-downtime reindex and faults.
+
+What any lexical backend must do (upsert and retire visible at once, history, ranking) is in
+test_lexical_contract.py; here is what is particular to a remote index. The client seam and the
+handling of an unreachable backend are tested without a node, against a fake server.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+
+import pytest
+
+from matcher.catalog import make_part
+from matcher.decision import DecisionPolicy
+from matcher.engine import Matcher
+from matcher.examples import Example
+from matcher.fusion import WeightedFusion
+from matcher.query import Query
+from matcher.signals.base import SignalUnavailable
+from matcher.signals.elasticsearch import (
+    Analysis,
+    BackendError,
+    BackendUnavailable,
+    ElasticsearchSignal,
+    SearchClient,
+    make_client,
+    probe_flavour,
+    synonym_rules,
+)
+from matcher.signals.fuzzy import FuzzySignal
+from tests.search_node import SearchNode, free_port
+
+PARTS = [
+    make_part(sku="HOOD-1", name="Hood - Ford Focus Mk3 (2011-2018)", aliases=["bonnet"]),
+    # Named with one word of a synonym pair only, and no alias of its own.
+    make_part(sku="HOOD-2", name="Hood Release Cable"),
+    make_part(sku="BON-1", name="Bonnet Stay Rod"),
+    make_part(sku="BOOT-1", name="Boot Lid Seal"),
+    make_part(sku="ALT-1", name="Alternator 120A", description="Remanufactured alternator"),
+    make_part(sku="PAD-1", name="Rear Brake Pad"),
+    make_part(sku="SEA-1", name="Cafe Racer Seat"),
+    make_part(sku="WIP-1", name="Wiper Blade"),
+    make_part(sku="BAT-1", name="Car Battery"),
+    make_part(sku="FIL-1", name="Oil Filter"),
+    make_part(sku="RAD-1", name="Radiator"),
+    make_part(sku="MIR-1", name="Door Mirror", aliases=["wing mirror"]),
+]
+HISTORY = [
+    Example("car wont charge and the light with the little box stays on", "ALT-1"),
+    Example("squeaky noise when braking at the back", "PAD-1"),
+    Example("the rain just smears across the glass", "WIP-1"),
+    Example("engine runs hot and leaks green stuff", "RAD-1"),
+    Example("where is my parcel", None),
+]
+
+# Tests with this mark need a node (ES_URL); the ones at the end run without one.
+needs_node = pytest.mark.elasticsearch
+
+
+def skus(signal: ElasticsearchSignal, text: str, k: int = 10) -> list[str]:
+    return [h.sku for h in signal.search(Query.parse(text), k)]
+
+
+@pytest.fixture
+def client(es_url: str) -> Iterator[SearchClient]:
+    client = make_client(es_url, timeout_s=5.0)
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def signal(client: SearchClient, es_prefix: str) -> ElasticsearchSignal:
+    signal = ElasticsearchSignal(client, es_prefix, swap_grace_s=0.2)
+    signal.load(PARTS, HISTORY)
+    return signal
+
+
+def other_signal(client: SearchClient, prefix: str, **kwargs: Any) -> ElasticsearchSignal:
+    signal = ElasticsearchSignal(client, f"{prefix}-b", swap_grace_s=0, **kwargs)
+    signal.load(PARTS, HISTORY)
+    return signal
+
+
+# -- analysis ------------------------------------------------------------------------------
+
+
+@needs_node
+def test_stemming_matches_plural_to_singular(signal: ElasticsearchSignal) -> None:
+    assert skus(signal, "pads")[:1] == ["PAD-1"]
+    assert skus(signal, "batteries")[:1] == ["BAT-1"]
+
+
+@needs_node
+def test_accents_are_folded(signal: ElasticsearchSignal) -> None:
+    assert skus(signal, "CAFÉ racer")[:1] == ["SEA-1"]
+
+
+@needs_node
+def test_synonyms_reach_parts_named_with_the_other_word(
+    signal: ElasticsearchSignal, client: SearchClient, es_prefix: str
+) -> None:
+    # HOOD-2 only says "hood" and BON-1 only "bonnet"; HOOD-1's alias makes them equivalent.
+    assert "HOOD-2" in skus(signal, "bonnet")
+    assert "BON-1" in skus(signal, "hood")
+    plain = other_signal(client, es_prefix, analysis=Analysis(synonyms=False))
+    assert "HOOD-2" not in skus(plain, "bonnet")
+    assert "BON-1" not in skus(plain, "hood")
+
+
+@needs_node
+def test_synonym_rules_use_name_heads_and_survive_odd_aliases() -> None:
+    rules = synonym_rules(
+        [
+            make_part(
+                sku="A", name="Tail Light, Right - Toyota Corolla (2014)", aliases=["tail lamp"]
+            ),
+            make_part(sku="B", name="Hood", aliases=["bonnet", "Bonnet", "x => y, z", "--"]),
+            make_part(sku="C", name="Radiator"),
+        ]
+    )
+    assert rules == ("hood, bonnet, x y z", "tail light, tail lamp")
+
+
+@needs_node
+def test_new_alias_groups_apply_after_upsert(signal: ElasticsearchSignal) -> None:
+    assert "BOOT-1" not in skus(signal, "trunk")
+    signal.upsert([make_part(sku="BOOT-2", name="Boot - VW Golf", aliases=["trunk"])])
+    # BOOT-1 says "boot" only: found through the new rule, which needed a reindex.
+    assert "BOOT-1" in skus(signal, "trunk")
+
+
+@needs_node
+def test_misspelt_words_match(
+    signal: ElasticsearchSignal, client: SearchClient, es_prefix: str
+) -> None:
+    assert skus(signal, "alternater")[:1] == ["ALT-1"]
+    assert skus(signal, "wiper blaed")[:1] == ["WIP-1"]
+    exact_only = other_signal(client, es_prefix, analysis=Analysis(partial="none"))
+    assert "ALT-1" not in skus(exact_only, "alternater")
+
+
+@needs_node
+def test_edge_ngrams_match_partial_and_misspelt_words(client: SearchClient, es_prefix: str) -> None:
+    signal = other_signal(client, es_prefix, analysis=Analysis(partial="edge_ngram"))
+    assert skus(signal, "altern")[:1] == ["ALT-1"]
+    assert skus(signal, "alternater")[:1] == ["ALT-1"]
+
+
+@needs_node
+def test_history_index_finds_a_lay_text(
+    signal: ElasticsearchSignal, client: SearchClient, es_prefix: str
+) -> None:
+    text = "it wont charge any more"
+    hits = signal.search(Query.parse(text), 5)
+    assert hits[0].sku == "ALT-1"
+    assert hits[0].features["bm25_history"] > 0
+    catalog_only = other_signal(client, es_prefix, history=False)
+    assert "ALT-1" not in skus(catalog_only, text)
+
+
+# -- writes and reindex --------------------------------------------------------------------
+
+
+@needs_node
+def test_each_upsert_is_searchable_the_moment_it_returns(signal: ElasticsearchSignal) -> None:
+    # The default refresh interval is 1 s: only refresh=wait_for makes all of these pass.
+    for i in range(5):
+        signal.upsert([make_part(sku=f"NEW-{i}", name=f"Gadget{i} Bracket")])
+        assert skus(signal, f"gadget{i}")[:1] == [f"NEW-{i}"]
+        signal.retire([f"NEW-{i}"])
+        assert f"NEW-{i}" not in skus(signal, f"gadget{i} bracket")
+
+
+def indexes(client: SearchClient, prefix: str) -> list[str]:
+    rows = client.request(
+        "GET", f"/_cat/indices/{prefix}-*", params={"format": "json", "h": "index"}
+    )
+    return sorted(row["index"] for row in rows)
+
+
+def aliases(client: SearchClient, prefix: str) -> dict[str, str]:
+    rows = client.request("GET", f"/_cat/aliases/{prefix}-*", params={"format": "json"})
+    return {row["alias"]: row["index"] for row in rows}
+
+
+@needs_node
+def test_reindex_swaps_aliases_and_drops_old_indexes(
+    signal: ElasticsearchSignal, client: SearchClient, es_prefix: str
+) -> None:
+    before = aliases(client, es_prefix)
+    assert set(before) == {f"{es_prefix}-parts", f"{es_prefix}-history"}
+    signal.rebuild()
+    after = aliases(client, es_prefix)
+    assert set(after) == set(before)
+    assert all(after[a] != before[a] and after[a].startswith(f"{a}-") for a in after)
+    assert indexes(client, es_prefix) == sorted(after.values())
+
+
+@needs_node
+def test_search_keeps_answering_during_reindex(signal: ElasticsearchSignal) -> None:
+    failures: list[str] = []
+    answers = 0
+    done = threading.Event()
+
+    def search_in_a_loop() -> None:
+        nonlocal answers
+        while not done.is_set():
+            try:
+                top = skus(signal, "alternator", k=1)
+                if top != ["ALT-1"]:
+                    failures.append(f"answer {top}")
+            except Exception as exc:  # any failure at all is what this test looks for
+                failures.append(repr(exc))
+            answers += 1
+
+    thread = threading.Thread(target=search_in_a_loop)
+    thread.start()
+    try:
+        for _ in range(3):
+            signal.rebuild()
+        # A new alias group also rebuilds.
+        signal.upsert([make_part(sku="BOOT-2", name="Boot Lid", aliases=["trunk lid"])])
+    finally:
+        done.set()
+        thread.join()
+    assert failures == []
+    assert answers >= 20  # the loop really ran across the swaps
+
+
+@needs_node
+def test_a_lost_index_is_rebuilt(
+    signal: ElasticsearchSignal, client: SearchClient, es_prefix: str
+) -> None:
+    # As if the node came back empty.
+    for index in indexes(client, es_prefix):
+        client.request("DELETE", f"/{index}")
+    with pytest.raises(SignalUnavailable):
+        signal.search(Query.parse("radiator"), 5)
+    assert signal.wait_for_resync(30)
+    assert skus(signal, "radiator")[:1] == ["RAD-1"]
+    # A write meeting a lost index rebuilds it at once; no index named like the alias appears.
+    for index in indexes(client, es_prefix):
+        client.request("DELETE", f"/{index}")
+    signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
+    assert skus(signal, "fuel pump")[:1] == ["NEW-1"]
+    assert all(i.rsplit("-", 1)[1].isdigit() for i in indexes(client, es_prefix))
+    # The history index alone lost: a retire rebuilds both.
+    client.request("DELETE", "/" + aliases(client, es_prefix)[f"{es_prefix}-history"])
+    signal.retire(["ALT-1"])
+    assert set(aliases(client, es_prefix)) == {f"{es_prefix}-parts", f"{es_prefix}-history"}
+    assert "ALT-1" not in skus(signal, "alternator")
+    assert skus(signal, "squeaky noise when braking")[:1] == ["PAD-1"]
+
+
+# -- faults, on a private node -------------------------------------------------------------
+
+TIMEOUT_S = 0.5
+
+
+@pytest.fixture
+def node(private_node: SearchNode) -> SearchNode:
+    private_node.ensure_up()
+    return private_node
+
+
+@pytest.fixture
+def private_signal(node: SearchNode) -> Iterator[ElasticsearchSignal]:
+    client = make_client(node.url, timeout_s=TIMEOUT_S)
+    signal = ElasticsearchSignal(
+        client, "fault", swap_grace_s=0, write_timeout_s=2.0, resync_backoff_s=0.2
+    )
+    signal.load(PARTS, HISTORY)
+    yield signal
+    signal.close()
+
+
+def timed_failure(signal: ElasticsearchSignal, text: str) -> float:
+    started = time.monotonic()
+    with pytest.raises(SignalUnavailable):
+        signal.search(Query.parse(text), 5)
+    return time.monotonic() - started
+
+
+@needs_node
+def test_search_fails_fast_when_the_node_stops(
+    node: SearchNode, private_signal: ElasticsearchSignal
+) -> None:
+    assert skus(private_signal, "radiator")[:1] == ["RAD-1"]
+    node.stop()
+    assert timed_failure(private_signal, "radiator") < 2 * TIMEOUT_S
+
+
+@needs_node
+def test_search_fails_fast_when_the_node_hangs_and_recovers(
+    node: SearchNode, private_signal: ElasticsearchSignal
+) -> None:
+    assert skus(private_signal, "radiator")[:1] == ["RAD-1"]
+    node.freeze()
+    try:
+        assert timed_failure(private_signal, "radiator") < 2 * TIMEOUT_S
+    finally:
+        node.thaw()
+    # The same client reconnects by itself.
+    assert skus(private_signal, "radiator")[:1] == ["RAD-1"]
+
+
+@needs_node
+def test_matcher_degrades_while_the_node_is_down_and_recovers(
+    node: SearchNode, private_signal: ElasticsearchSignal
+) -> None:
+    matcher = Matcher(
+        [private_signal, FuzzySignal()],
+        WeightedFusion(),
+        DecisionPolicy(),
+        model_version="test",
+        remote_signals=["lexical"],
+        remote_timeout_s=2 * TIMEOUT_S,
+    )
+    matcher.load(PARTS, HISTORY)
+    try:
+        healthy = matcher.match("alternator")
+        assert not healthy.degraded
+        assert healthy.candidates[0].sku == "ALT-1"
+        assert healthy.candidates[0].signals.get("lexical", 0) > 0
+
+        node.stop()
+        down = matcher.match("alternator")
+        assert down.degraded
+        assert down.candidates[0].sku == "ALT-1"  # the fuzzy signal still answers
+        assert "lexical" not in down.candidates[0].signals
+
+        node.start()  # an empty node: the signal must rebuild its indexes by itself
+        deadline = time.monotonic() + 60
+        answer = matcher.match("alternator")
+        while answer.degraded and time.monotonic() < deadline:
+            time.sleep(0.2)
+            answer = matcher.match("alternator")
+        assert not answer.degraded
+        assert answer.candidates[0].signals.get("lexical", 0) > 0
+    finally:
+        matcher.close()
+
+
+@needs_node
+def test_writes_while_the_node_is_down_are_resynced(
+    node: SearchNode, private_signal: ElasticsearchSignal
+) -> None:
+    node.stop()
+    private_signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])  # must not raise
+    private_signal.retire(["RAD-1"])
+    assert private_signal.stale
+    node.start()
+    with pytest.raises(SignalUnavailable):  # the node came back empty
+        private_signal.search(Query.parse("fuel pump"), 5)
+    assert private_signal.wait_for_resync(60)
+    assert not private_signal.stale
+    assert skus(private_signal, "fuel pump")[:1] == ["NEW-1"]
+    assert "RAD-1" not in skus(private_signal, "radiator")
+
+
+@needs_node
+def test_writes_while_the_node_hangs_are_resynced(
+    node: SearchNode, private_signal: ElasticsearchSignal
+) -> None:
+    node.freeze()
+    try:
+        started = time.monotonic()
+        private_signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
+        assert time.monotonic() - started < 2 * private_signal.write_timeout_s
+        assert private_signal.stale
+    finally:
+        node.thaw()
+    # The index survived: searches answer from it while the resync runs in the background.
+    assert skus(private_signal, "radiator")[:1] == ["RAD-1"]
+    assert private_signal.wait_for_resync(60)
+    assert not private_signal.stale
+    assert skus(private_signal, "fuel pump")[:1] == ["NEW-1"]
+
+
+# -- without a node ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("flavour", ["opensearch", "elasticsearch"])
+def test_an_unreachable_backend_never_breaks_writes(flavour: str) -> None:
+    client = make_client(f"http://127.0.0.1:{free_port()}", 0.5, flavour)  # type: ignore[arg-type]
+    signal = ElasticsearchSignal(client, "nowhere", resync_backoff_s=60)
+    signal.load(PARTS, HISTORY)
+    signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
+    signal.retire(["RAD-1"])
+    assert signal.stale
+    started = time.monotonic()
+    with pytest.raises(SignalUnavailable):
+        signal.search(Query.parse("radiator"), 5)
+    assert time.monotonic() - started < 1.0
+    signal.close()
+
+
+class FakeBackend(BaseHTTPRequestHandler):
+    """Answers like Elasticsearch 8 (product header included) and records each request."""
+
+    seen: ClassVar[list[tuple[str, str, bytes]]] = []
+    status: ClassVar[int] = 200
+    root: ClassVar[dict[str, Any]] = {"version": {"number": "8.14.1", "build_flavor": "default"}}
+
+    def _answer(self) -> None:
+        body = self.rfile.read(int(self.headers.get("content-length") or 0))
+        FakeBackend.seen.append((self.command, self.path, body))
+        if self.path == "/":
+            payload: dict[str, Any] = self.root
+        elif self.status != 200:
+            payload = {
+                "error": {"type": "fake_exception", "reason": "refused"},
+                "status": self.status,
+            }
+        else:
+            hit = {"_id": "RAD-1", "_score": 5.0, "_source": {"sku": "RAD-1"}}
+            hits = {"hits": {"hits": [hit]}}
+            payload = {"responses": [hits, hits]}
+        out = json.dumps(payload).encode()
+        self.send_response(self.status if self.path != "/" else 200)
+        self.send_header("content-type", "application/json")
+        self.send_header("x-elastic-product", "Elasticsearch")
+        self.send_header("content-length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    do_GET = do_POST = do_PUT = do_DELETE = _answer
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.fixture
+def fake_backend() -> Iterator[str]:
+    FakeBackend.seen = []
+    FakeBackend.status = 200
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeBackend)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_both_clients_send_identical_requests(fake_backend: str) -> None:
+    sent = {}
+    for flavour in ("elasticsearch", "opensearch"):
+        FakeBackend.seen = []
+        signal = ElasticsearchSignal(make_client(fake_backend, 1.0, flavour), "p", history=True)
+        signal._parts = {p.sku: p for p in PARTS}  # as if loaded: only the search is compared
+        hits = signal.search(Query.parse("radiator", vehicle="golf"), 3)
+        assert [h.sku for h in hits] == ["RAD-1"]
+        sent[flavour] = FakeBackend.seen
+        signal.close()
+    assert sent["elasticsearch"] == sent["opensearch"]
+    method, path, body = sent["opensearch"][0]
+    assert (method, path) == ("POST", "/_msearch")
+    header, query = (json.loads(line) for line in body.decode().splitlines()[:2])
+    assert header == {"index": "p-parts"}
+    assert "radiator golf" in json.dumps(query)
+
+
+@pytest.mark.parametrize("flavour", ["elasticsearch", "opensearch"])
+def test_client_errors_map_to_outage_or_refusal(fake_backend: str, flavour: str) -> None:
+    client = make_client(fake_backend, 1.0, flavour)  # type: ignore[arg-type]
+    FakeBackend.status = 503
+    with pytest.raises(BackendUnavailable):
+        client.request("POST", "/_msearch", "{}\n{}\n")
+    FakeBackend.status = 400
+    with pytest.raises(BackendError) as refused:
+        client.request("POST", "/_msearch", "{}\n{}\n")
+    assert refused.value.status == 400
+    assert refused.value.error_type == "fake_exception"
+    client.close()
+
+
+def test_the_client_kind_comes_from_the_root_endpoint(fake_backend: str) -> None:
+    assert probe_flavour(fake_backend, 1.0) == "elasticsearch"
+    FakeBackend.root = {"version": {"distribution": "opensearch", "number": "2.19.1"}}
+    try:
+        assert probe_flavour(fake_backend, 1.0) == "opensearch"
+    finally:
+        FakeBackend.root = {"version": {"number": "8.14.1", "build_flavor": "default"}}
+
+
+@pytest.mark.parametrize("status", [400, 429, 500, 503])
+def test_a_failed_search_leaves_the_answer_to_the_other_signals(
+    fake_backend: str, status: int
+) -> None:
+    signal = ElasticsearchSignal(make_client(fake_backend, 1.0, "opensearch"), "p")
+    signal._parts = {p.sku: p for p in PARTS}  # as if loaded
+    FakeBackend.status = status
+    with pytest.raises(SignalUnavailable):
+        signal.search(Query.parse("radiator"), 3)
+    assert not signal.stale  # nothing was lost: no rebuild
+    signal.close()
