@@ -147,7 +147,8 @@ def evaluate(
                 raise ValueError(f"{model_dir}: no current model in this registry")
         else:
             model = train_service(work, dataset, epochs, progress)
-        matcher = build_matcher(work, dataset.catalog, dataset.history, model, lexical=BM25Signal())
+        # The service as configured: with ES_URL its lexical signal is Elasticsearch.
+        matcher = build_matcher(work, dataset.catalog, dataset.history, model)
         runs = _run_all(work, dataset, matcher, systems, progress)
         matcher.close()
     summary: dict[str, dict[str, float | None] | None] = {name: None for name in SYSTEMS}
@@ -174,9 +175,16 @@ def _run_all(
     systems: list[System] = []
     if "service" in wanted:
         systems.append(ServiceSystem(matcher))
-    for name, signal in (("bm25", "lexical"), ("fuzzy", "fuzzy"), ("embedding", "semantic")):
+    signals = {s.name: s for s in matcher.signals}
+    embedded_bm25 = BM25Signal()
+    embedded_bm25.load(dataset.catalog, dataset.history)
+    for name, signal in (
+        ("bm25", embedded_bm25),
+        ("fuzzy", signals["fuzzy"]),
+        ("embedding", signals["semantic"]),
+    ):
         if name in wanted:
-            systems.append(SignalSystem(matcher, signal, name))
+            systems.append(SignalSystem(signal, name))
     if settings.es_url:
         systems += _es_systems(settings, dataset, wanted)
     else:

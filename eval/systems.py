@@ -13,6 +13,8 @@ from typing import Protocol
 
 from matcher.decision import Decision
 from matcher.engine import Matcher
+from matcher.query import Query
+from matcher.signals.base import Signal
 
 
 @dataclass(frozen=True)
@@ -47,17 +49,14 @@ class ServiceSystem:
 
 @dataclass
 class SignalSystem:
-    """One signal of the service alone: its own ranking, its top score as confidence."""
+    """One signal alone: its own ranking, its top score as confidence."""
 
-    matcher: Matcher
-    signal: str
+    signal: Signal
     name: str
 
     def answer(self, text: str) -> Answer:
-        hits, _ = self.matcher.hits(text)
-        ranked = [h.sku for h in hits.get(self.signal, [])][:10]
-        top = hits[self.signal][0].score if ranked else 0.0
-        return Answer(ranked, float(top))
+        hits = self.signal.search(Query.parse(text), 10)
+        return Answer([h.sku for h in hits], hits[0].score if hits else 0.0)
 
 
 @dataclass

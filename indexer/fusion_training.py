@@ -23,7 +23,7 @@ from tqdm import tqdm
 
 from eval.metrics import coverage_precision_curve, expected_calibration_error
 from indexer.head_training import fit_head
-from matcher.app import build_matcher
+from matcher.app import build_matcher, lexical_signal
 from matcher.catalog import Part
 from matcher.config import Settings
 from matcher.decision import Decision, DecisionPolicy
@@ -36,11 +36,11 @@ from matcher.fusion import (
     Calibration,
     LearnedFusion,
     Linear,
+    candidate_features,
     feature_rows,
 )
 from matcher.head import Head
 from matcher.signals.base import Signal
-from matcher.signals.lexical import BM25Signal
 
 
 @dataclass(frozen=True)
@@ -69,15 +69,19 @@ def fit_fusion(
     folds: int = 4,
     seed: int = 0,
     target_precision: float | None = None,
-    lexical: Callable[[], Signal] = BM25Signal,
+    lexical: Callable[[], Signal] | None = None,
     progress: bool = True,
 ) -> FusionReport:
     target = target_precision or settings.target_precision
     encoder.encode([e.text for e in (*history, *valid)] + [p.catalog_text() for p in parts])
 
+    # The lexical backend the service will run with (Elasticsearch when ES_URL is set): its
+    # scores are on its own scale, and the fusion must learn that scale.
+    make_lexical = lexical or (lambda: lexical_signal(settings))
+
     def matcher_for(train: Sequence[Example], fold_head: Head | None) -> Matcher:
         return build_matcher(
-            settings, parts, train, encoder=encoder, lexical=lexical(), head=fold_head
+            settings, parts, train, encoder=encoder, lexical=make_lexical(), head=fold_head
         )
 
     rows = _Rows()
@@ -120,7 +124,7 @@ def _head_or_none(encoder: Encoder, examples: Sequence[Example]) -> Head | None:
 
 def _collect(matcher: Matcher, example: Example, rows: _Rows) -> None:
     hits, _ = matcher.hits(example.text)
-    skus, matrix, query = feature_rows(hits)
+    skus, matrix, query = feature_rows(candidate_features(hits))
     rows.x.append(matrix)
     rows.y.append(np.asarray([sku == example.sku for sku in skus], dtype=bool))
     rows.query.append(query)

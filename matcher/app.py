@@ -26,6 +26,10 @@ log = logging.getLogger(__name__)
 
 
 def load_encoder(settings: Settings, model: ModelVersion | None = None) -> Encoder:
+    """The encoder of the online path (server, evaluation), set up for one text at a time."""
+    import torch
+
+    torch.set_num_threads(settings.torch_threads)
     encoder = Encoder(model.encoder_path if model else settings.model_path)
     cached = read_cache(settings.state_dir, encoder.fingerprint)
     encoder.preload(cached)

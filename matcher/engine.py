@@ -57,6 +57,7 @@ class MatchResult:
     request_id: str
     degraded: bool
     review_id: str = ""
+    vehicle: str = ""
 
 
 class Matcher:
@@ -147,6 +148,7 @@ class Matcher:
             model_version=self.model_version,
             request_id=uuid.uuid4().hex,
             degraded=degraded,
+            vehicle=vehicle,
         )
 
     def _search_all(self, query: Query) -> tuple[dict[str, list[Hit]], bool]:

@@ -118,10 +118,10 @@ NOMATCH_FEATURES = (
 
 
 def feature_rows(
-    hits: Mapping[str, Sequence[Hit]],
+    table: Mapping[str, Mapping[str, float]],
 ) -> tuple[list[str], np.ndarray, dict[str, float]]:
-    """Candidate SKUs, their feature matrix (rows in FEATURES order) and query-level values."""
-    table = candidate_features(hits)
+    """From candidate_features(hits): the candidate SKUs, their feature matrix (rows in
+    FEATURES order) and query-level values."""
     skus = sorted(table)
     best = {s: max((row.get(s, 0.0) for row in table.values()), default=0.0) for s in SIGNALS}
     matrix = np.zeros((len(skus), len(FEATURES)), dtype=np.float64)
@@ -201,7 +201,8 @@ class LearnedFusion:
     name: str = "learned"
 
     def rank(self, hits: Mapping[str, Sequence[Hit]]) -> list[Ranked]:
-        skus, matrix, query = feature_rows(hits)
+        table = candidate_features(hits)
+        skus, matrix, query = feature_rows(table)
         if not skus:
             return []
         raw = self.scorer.predict(matrix)
@@ -211,7 +212,6 @@ class LearnedFusion:
         confidence = self.calibration(share)
         order = np.argsort(-confidence, kind="stable")
         nomatch_p = self.nomatch_probability(raw, query)
-        table = candidate_features(hits)
         ranked = []
         for position, i in enumerate(order):
             row = dict(table[skus[i]])

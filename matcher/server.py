@@ -60,7 +60,10 @@ def create_server(
     reviews: ReviewStore | None = None,
 ) -> tuple[grpc.Server, int]:
     # The queue shares the catalog's SQLite file: a label and its SKU check are one transaction.
-    review_store = reviews if reviews is not None else SqliteReviewStore(settings.catalog_db)
+    if reviews is None:
+        path = store.path if isinstance(store, SqliteCatalogStore) else settings.catalog_db
+        reviews = SqliteReviewStore(path)
+    review_store = reviews
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="grpc"),
         options=[("grpc.max_receive_message_length", 32 * 1024 * 1024)],
@@ -84,7 +87,7 @@ def create_server(
         # NEEDS_REVIEW for an item that never reached the queue.
         review_id = review_store.enqueue(
             result.text,
-            getattr(result, "vehicle", ""),  # MatchResult does not carry the vehicle yet
+            result.vehicle,
             result.candidates,
             result.request_id,
             result.model_version,

@@ -46,7 +46,7 @@ classpath() {
         command -v mvn >/dev/null || die "mvn not found: Maven resolves the node's jars"
         mkdir -p "$CLASSPATH_DIR"
         say "resolving the node's classpath with Maven (once)"
-        mvn -q -B -f "$POM" dependency:build-classpath -Dmdep.outputFile="$cache.tmp" >&2 \
+        mvn -q -B -Dstyle.color=never -f "$POM" dependency:build-classpath -Dmdep.outputFile="$cache.tmp" >&2 \
             || die "Maven could not resolve $POM"
         mv "$cache.tmp" "$cache"
     fi

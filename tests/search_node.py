@@ -139,8 +139,8 @@ def private_node(es_url: str) -> Iterator[SearchNode]:
     """
     state_dir = Path(tempfile.mkdtemp(prefix="partmatch-private-node-"))
     node = SearchNode(free_port(), state_dir)
-    node.start()
     try:
+        node.start()
         yield node
     finally:
         node.thaw()

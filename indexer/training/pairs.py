@@ -25,7 +25,7 @@ import numpy as np
 from matcher.catalog import Part
 from matcher.examples import Example
 from matcher.head import NO_PART
-from matcher.query import Query
+from matcher.query import Query, fold
 from matcher.signals.lexical import BM25Signal
 
 # Unit-length embeddings, one row per text (e.g. matcher.encoder.Encoder.encode).
@@ -132,7 +132,8 @@ def mine_triplets(
             else:
                 negative_sku = rng.choice([s for s in catalog_skus if other_part(s)])
             catalog_negative = Triplet(text, positive, catalog[negative_sku], sku, negative_sku)
-            if config.catalog_pairs:
+            # A text that is its part's catalog text already teaches nothing as a pair.
+            if config.catalog_pairs and fold(text) != fold(positive):
                 triplets.append(catalog_negative)
 
             if not config.history_pairs:

@@ -16,7 +16,7 @@ part's names stay true equivalences. Misspelt words match through a half-weight
 `fuzziness: AUTO` clause. Chosen on data/sample/valid.csv with eval/es_lexical_bench.py --grid
 (top-1, catalog only / with history): fuzzy 0.738 / 0.768 beat edge n-grams 0.728 / 0.755 and
 exact terms only 0.689 / 0.736 (edge n-grams have the better top-10, 0.971 vs 0.951, and are
-3-5x faster); the light, minimal and porter stemmers were within 0.001 of one another;
+3-6x faster); the light, minimal and porter stemmers were within 0.001 of one another;
 synonyms cost 0.001 / 0.011 on that data, whose parts carry their own aliases, and are kept for
 the cross-part vocabulary it lacks. Every option stays selectable through `Analysis`.
 

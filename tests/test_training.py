@@ -1,0 +1,280 @@
+"""Learning from history: mined triplets, batches, the train pipeline and warm starts.
+
+The data is a dozen parts (tests.conftest.tiny_catalog) and about a hundred customer texts
+made from per-part wordings and sentence frames; valid and test use frames history never
+has, as real traffic does. One fine-tuning epoch on it takes seconds.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import random
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from indexer.dataset import load_dataset
+from indexer.train import ROWS_FILE, evaluate, holdout, train
+from indexer.training import PairConfig, TrainerConfig, mine_triplets
+from indexer.training.trainer import compose_batches
+from matcher.app import build_matcher
+from matcher.catalog import Part
+from matcher.catalog_store import SqliteCatalogStore
+from matcher.config import Settings
+from matcher.encoder import Encoder
+from matcher.examples import Example
+from matcher.registry import current_version, file_digest, open_version
+from tests.conftest import tiny_catalog
+
+pytestmark = pytest.mark.slow
+
+# How customers name each part (besides its catalog names).
+WORDINGS = {
+    "BRK-F": ["front pads", "pads for the front brakes", "front stopping pads"],
+    "BRK-R": ["rear pads", "back brake pads", "pads for the back wheels"],
+    "BRK-D": ["front rotor", "front brake disk", "disc at the front"],
+    "ALT": ["alternator", "charging unit", "thing that charges the battery"],
+    "HOOD-L": ["bonnet catch", "hood lock", "latch for the bonnet"],
+    "STEER": ["steering wheel", "wheel you steer with", "driving wheel"],
+    "WIPER": ["24in wiper", "windscreen wiper blade", "wiper for the windshield"],
+    "TYRE": ["205/55 R16 tyre", "tyre 205 55 16", "new tire 205/55/16"],
+    "MUFF": ["silencer", "exhaust box", "back box of the exhaust"],
+    "BATT": ["70Ah battery", "car battery", "new battery"],
+    "OILF": ["oil filter", "filter for the oil", "engine oil filter"],
+    "SPARK": ["spark plugs", "set of plugs", "ignition plugs"],
+}
+NO_PART = ["where is my order", "do you sell gift cards", "what time do you open", "refund status"]
+HISTORY_FRAMES = ["{x}", "need {x}", "do you have {x}", "{x} for my {car}", "looking for {x} pls"]
+HELD_OUT_FRAMES = ["hi, {x} for a 2014 {car}?", "price on {x}", "can i get {x} asap", "{x} wanted"]
+CARS = ["golf", "civic", "focus", "corolla", "polo"]
+# Wordings that appear only later (the warm-start's new rows).
+NEW_WORDINGS = {
+    "BRK-F": ["front stoppers", "front anchors"],
+    "MUFF": ["exhaust can", "rear exhaust can"],
+    "ALT": ["dynamo", "car dynamo"],
+}
+
+
+def texts_for(sku: str, frames: Sequence[str], n: int, rng: random.Random) -> list[str]:
+    names = WORDINGS[sku]
+    out: list[str] = []
+    while len(out) < n:
+        text = rng.choice(frames).format(x=rng.choice(names), car=rng.choice(CARS))
+        if text not in out:
+            out.append(text)
+    return out
+
+
+def make_splits(seed: int = 3) -> dict[str, list[Example]]:
+    rng = random.Random(seed)
+    splits: dict[str, list[Example]] = {"history": [], "valid": [], "test": []}
+    for sku in WORDINGS:
+        texts = texts_for(sku, HISTORY_FRAMES, 8, rng)
+        held = texts_for(sku, HELD_OUT_FRAMES, 11, rng)
+        splits["history"] += [Example(t, sku) for t in texts]
+        splits["valid"] += [Example(t, sku) for t in held[:3]]
+        splits["test"] += [Example(t, sku) for t in held[3:]]
+    splits["history"] += [Example(t, None) for t in NO_PART]
+    splits["valid"] += [Example("is my parcel lost", None)]
+    splits["test"] += [Example(t, None) for t in ("opening hours?", "cancel my order", "hello")]
+    return splits
+
+
+def write_data(root: Path, parts: Sequence[Part], splits: dict[str, list[Example]]) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    with (root / "catalog.jsonl").open("w") as handle:
+        for part in parts:
+            handle.write(json.dumps(part.to_dict()) + "\n")
+    for name, examples in splits.items():
+        with (root / f"{name}.csv").open("w", newline="") as handle:
+            writer = csv.writer(handle)
+            writer.writerow(["text", "sku"])
+            writer.writerows((e.text, e.sku or "") for e in examples)
+    return root
+
+
+def quick(epochs: int = 1) -> TrainerConfig:
+    return TrainerConfig(epochs=epochs, batch_size=16, progress=False)
+
+
+def test_tiny_dataset_shape() -> None:
+    splits = make_splits()
+    assert len(tiny_catalog()) == 12
+    assert 95 <= len(splits["history"]) <= 105 and len(splits["test"]) == 99
+    assert not {e.text for e in splits["history"]} & {e.text for e in splits["test"]}
+
+
+def test_triplets_pair_texts_with_their_part_and_a_confusable_other(encoder: Encoder) -> None:
+    parts, history = tiny_catalog(), make_splits()["history"]
+    catalog = {p.sku: p.catalog_text() for p in parts}
+    by_text = {e.text: e.sku for e in history}
+    triplets = mine_triplets(parts, history, encoder.encode, PairConfig(seed=1))
+    labelled = [e for e in history if e.sku]
+    assert {t.anchor for t in triplets} == {e.text for e in labelled}
+    assert not [t for t in triplets if t.positive.lower() == t.anchor.lower()]
+    for t in triplets:
+        assert by_text[t.anchor] == t.sku
+        assert t.negative_sku != t.sku
+        assert t.positive == catalog[t.sku] or by_text.get(t.positive) == t.sku
+        assert t.positive != t.anchor
+        if t.negative in by_text:
+            assert (by_text[t.negative] or "") == t.negative_sku
+        else:
+            assert catalog[t.negative_sku] == t.negative
+    # Hard negatives: drawn from the very top, the front pads' are the other brake parts.
+    sharp = mine_triplets(parts, history, encoder.encode, PairConfig(seed=1, depth=2))
+    front = {t.negative_sku for t in sharp if t.sku == "BRK-F" and t.positive == catalog["BRK-F"]}
+    assert front and front <= {"BRK-R", "BRK-D"}
+    # Seeded: same seed, same triplets; another seed, another draw.
+    assert mine_triplets(parts, history, encoder.encode, PairConfig(seed=1)) == triplets
+    assert mine_triplets(parts, history, encoder.encode, PairConfig(seed=2)) != triplets
+
+
+def test_batches_hold_no_false_in_batch_negatives(encoder: Encoder) -> None:
+    triplets = mine_triplets(tiny_catalog(), make_splits()["history"], encoder.encode)
+    batches = compose_batches(triplets, 8, random.Random(0))
+    assert sorted(map(id, (t for b in batches for t in b))) == sorted(map(id, triplets))
+    for batch in batches:
+        anchors = [t.sku for t in batch]
+        assert len(anchors) == len(set(anchors)) and len(batch) <= 8
+        assert not {t.negative_sku for t in batch} & set(anchors)
+
+
+def test_train_fine_tunes_registers_and_promotes(settings: Settings, tmp_path: Path) -> None:
+    splits = make_splits()
+    data = write_data(tmp_path / "data", tiny_catalog(), splits)
+    # The test split must never be read: a file that cannot be loaded proves it.
+    (data / "test.csv").write_text("text,sku\nthis names,NO-SUCH-SKU\n")
+
+    result = train(settings, data, epochs=1, seed=0, progress=False, trainer_config=quick())
+
+    assert (result.version, result.promoted, result.parent) == ("v0001", True, None)
+    assert current_version(settings.models_dir) == "v0001"
+    model = open_version(settings.models_dir, "v0001")
+    meta = model.metadata
+    rows = sorted((e.text, e.sku or "") for e in splits["history"])
+    expected = hashlib.sha256("".join(f"{t}\t{s}\n" for t, s in rows).encode()).hexdigest()
+    assert meta["data"]["fingerprint"] == expected
+    assert meta["data"]["rows"] == len(rows) and meta["data"]["valid_rows"] == len(splits["valid"])
+    assert meta["base_model"] == settings.model_path and meta["parent"] is None
+    assert 0.0 <= meta["metrics"]["acc@1"] <= 1.0
+    assert meta["metrics"]["texts"] == len(splits["valid"])
+    assert meta["train_report"]["epochs"] == 1 and len(meta["train_report"]["epoch_seconds"]) == 1
+    assert meta["params"]["trainer"]["seed"] == 0 and meta["created_at"].endswith("Z")
+    assert ROWS_FILE in meta["files"] and "fusion.json" in meta["files"]
+    assert len((model.path / ROWS_FILE).read_text().split()) == len(rows)
+
+    # The encoder was really trained: its weights, and so its vectors, moved.
+    base_weights = Path(settings.model_path) / "model.safetensors"
+    assert file_digest(model.encoder_path / "model.safetensors") != file_digest(base_weights)
+    tuned = Encoder(model.encoder_path)
+    base = Encoder(settings.model_path)
+    text = "pads for the front brakes"
+    assert not np.allclose(tuned.encode([text]), base.encode([text]), atol=1e-4)
+
+
+def test_zero_epochs_uses_the_base_encoder_as_is(settings: Settings, tmp_path: Path) -> None:
+    data = write_data(tmp_path / "data", tiny_catalog(), make_splits())
+    result = train(settings, data, epochs=0, progress=False)
+    assert result.report is None
+    model = open_version(settings.models_dir, result.version)
+    base = Path(settings.model_path)
+    for path in base.rglob("*"):
+        if path.is_file():
+            copied = model.encoder_path / path.relative_to(base)
+            assert file_digest(copied) == file_digest(path)
+
+
+def test_warm_start_learns_new_rows_without_forgetting(settings: Settings, tmp_path: Path) -> None:
+    parts = tiny_catalog()
+    splits = make_splits()
+    first = train(
+        settings,
+        write_data(tmp_path / "d1", parts, splits),
+        progress=False,
+        trainer_config=quick(),
+    )
+    v1 = open_version(settings.models_dir, first.version)
+
+    rng = random.Random(9)
+    new_rows = [
+        Example(frame.format(x=name, car=rng.choice(CARS)), sku)
+        for sku, names in NEW_WORDINGS.items()
+        for name in names
+        for frame in HISTORY_FRAMES[:3]
+    ]
+    later = {**splits, "history": splits["history"] + new_rows}
+    second = train(
+        settings,
+        write_data(tmp_path / "d2", parts, later),
+        warm_start=True,
+        progress=False,
+        trainer_config=quick(),
+    )
+    v2 = open_version(settings.models_dir, second.version)
+
+    assert second.parent == first.version and v2.metadata["parent"] == first.version
+    assert second.new_rows == len(new_rows) and second.replay_rows == len(new_rows)
+    assert v2.metadata["warm_start"] and v2.metadata["data"]["rows"] == len(later["history"])
+    assert second.baseline is not None and second.baseline["version"] == first.version
+    assert second.report is not None
+    assert second.report.examples <= 4 * len(new_rows)  # new + replay, not the whole history
+
+    def accuracy(model_dir: object, examples: list[Example]) -> float:
+        model = open_version(settings.models_dir, str(model_dir))
+        matcher = build_matcher(settings, parts, later["history"], model=model)
+        try:
+            return float(evaluate(matcher, examples)["acc@1"])
+        finally:
+            matcher.close()
+
+    before, after = accuracy(v1.version, splits["test"]), accuracy(v2.version, splits["test"])
+    assert after >= before - 0.01, f"forgot: test acc@1 {before:.3f} -> {after:.3f}"
+
+
+def test_store_examples_train_with_a_stable_ten_percent_holdout(
+    settings: Settings, tmp_path: Path
+) -> None:
+    splits = make_splits()
+    examples = splits["history"] + splits["test"]
+    store = SqliteCatalogStore(settings.catalog_db)
+    store.replace_all(tiny_catalog(), examples[:120])
+    store.add_examples(examples[120:], source="review")
+    store.close()
+
+    history, valid = holdout(examples, seed=0)
+    assert 0.04 * len(examples) <= len(valid) <= 0.2 * len(examples)
+    # Growing the data never moves a text across the split.
+    grown_history, grown_valid = holdout([*examples, Example("brand new text", "ALT")], seed=0)
+    assert set(valid) <= set(grown_valid) and set(history) <= set(grown_history)
+
+    first = train(settings, None, epochs=0, progress=False)
+    meta = open_version(settings.models_dir, first.version).metadata
+    assert meta["data"]["source"].startswith("store")
+    assert (meta["data"]["rows"], meta["data"]["valid_rows"]) == (len(history), len(valid))
+    assert first.promoted
+
+    # A second model is gated against the current one measured on the same held-out texts.
+    second = train(settings, None, epochs=0, progress=False, promote=False)
+    assert second.baseline is not None and second.baseline["version"] == first.version
+    assert second.baseline["acc@1"] == pytest.approx(second.metrics["acc@1"])
+    assert not second.promoted and current_version(settings.models_dir) == first.version
+
+
+def test_train_cli_reports_and_refuses_a_bad_warm_start(
+    settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from matcher.cli import main
+
+    data = write_data(tmp_path / "data", tiny_catalog(), make_splits())
+    state = str(settings.state_dir)
+    assert main(["train", "--data", str(data), "--warm-start", "--state", state]) == 1
+    assert "needs a current model" in capsys.readouterr().err
+    assert main(["train", "--data", str(data), "--epochs", "0", "--state", state]) == 0
+    out = capsys.readouterr().out
+    assert "registered v0001" in out and "promoted" in out
+    assert load_dataset(data, splits=("history",)).history
