@@ -15,7 +15,7 @@ export TOKENIZERS_PARALLELISM := false
 $(VENV)/.installed: pyproject.toml setup.py
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --upgrade pip wheel setuptools >/dev/null
-	$(PY) -m pip install -e ".[dev]"
+	$(PY) -m pip install -e ".[dev,eval]"
 	touch $@
 
 install: $(VENV)/.installed proto

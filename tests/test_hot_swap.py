@@ -118,8 +118,10 @@ def test_reload_under_load_drops_nothing(served: Served) -> None:
                 with lock:
                     failures.append(f"{exc.code()}: {exc.details()}")
             else:
-                assert response.candidates
                 with lock:
+                    # A matcher caught half-loaded would answer with nothing.
+                    if not response.candidates:
+                        failures.append(f"no candidates from {response.model_version}")
                     answers.append((sent, response.model_version))
             i += 1
 

@@ -97,8 +97,8 @@ def write_data(root: Path, parts: Sequence[Part], splits: dict[str, list[Example
     return root
 
 
-def quick(epochs: int = 1) -> TrainerConfig:
-    return TrainerConfig(epochs=epochs, batch_size=16, progress=False)
+def quick(max_steps: int | None = None) -> TrainerConfig:
+    return TrainerConfig(batch_size=16, max_steps_per_epoch=max_steps, progress=False)
 
 
 def test_tiny_dataset_shape() -> None:
@@ -196,7 +196,7 @@ def test_warm_start_learns_new_rows_without_forgetting(settings: Settings, tmp_p
         settings,
         write_data(tmp_path / "d1", parts, splits),
         progress=False,
-        trainer_config=quick(),
+        trainer_config=quick(max_steps=10),
     )
     v1 = open_version(settings.models_dir, first.version)
 
@@ -213,7 +213,7 @@ def test_warm_start_learns_new_rows_without_forgetting(settings: Settings, tmp_p
         write_data(tmp_path / "d2", parts, later),
         warm_start=True,
         progress=False,
-        trainer_config=quick(),
+        trainer_config=quick(max_steps=10),
     )
     v2 = open_version(settings.models_dir, second.version)
 
