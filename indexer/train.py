@@ -42,13 +42,15 @@ from matcher.registry import ModelError, ModelVersion, current_version, open_ver
 
 log = logging.getLogger(__name__)
 
+# Cold or warm: a warm start's new-plus-replayed rows are few, so its epochs are short.
 DEFAULT_EPOCHS = 2
-DEFAULT_WARM_EPOCHS = 1
 # Steps per epoch at most (of 32 triplets). A whole epoch on banking77's 9,003 texts is
 # about 570 steps, over an hour on 2 CPU cores; each capped epoch draws a fresh sample.
 DEFAULT_MAX_STEPS = 100
 # Share of the store's examples held out for validation when training without --data.
 HOLDOUT_SHARE = 0.1
+# The head's regularisation (inverse strength), as in indexer.head_training.
+HEAD_C = 10.0
 # Rows replayed from the parent's data per new row in a warm start.
 REPLAY_RATIO = 1.0
 # One short hash per training row: what a warm start compares to find the new rows,
@@ -107,7 +109,7 @@ def train(
     parent_model = open_version(models_dir, parent) if warm_start and parent else None
     if warm_start and parent_model is None:
         raise ModelError(f"--warm-start needs a current model in {models_dir}; there is none")
-    epochs = (DEFAULT_WARM_EPOCHS if warm_start else DEFAULT_EPOCHS) if epochs is None else epochs
+    epochs = DEFAULT_EPOCHS if epochs is None else epochs
     start_path = parent_model.encoder_path if parent_model else Path(settings.model_path)
 
     rows = training_rows(data.history)
@@ -148,7 +150,7 @@ def train(
             vectors = encoder.encode([e.text for e in data.history], progress=progress)
             encoder.encode([p.catalog_text() for p in data.parts], progress=progress)
         with clock("head"):
-            head = fit_head(vectors, [e.sku for e in data.history], seed=seed)
+            head = fit_head(vectors, [e.sku for e in data.history], c=HEAD_C, seed=seed)
             head.save(work / "head.npz")
         fusion_config: dict[str, Any] | None = None
         fusion_metrics: dict[str, Any] = {}
@@ -180,7 +182,7 @@ def train(
             "data": {
                 "source": data.source,
                 "fingerprint": data_fingerprint(data.history),
-                "rows": len(rows),
+                "rows": len(data.history),
                 "rows_file": ROWS_FILE,
                 "valid_rows": len(data.valid),
                 "valid_fingerprint": data_fingerprint(data.valid),
@@ -192,7 +194,7 @@ def train(
                 "seed": seed,
                 "trainer": asdict(config),
                 "pairs": asdict(pair_config),
-                "head": {"c": 10.0},
+                "head": {"c": HEAD_C},
                 "replay_ratio": REPLAY_RATIO if warm_start else None,
             },
             "metrics": metrics,

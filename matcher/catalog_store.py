@@ -10,13 +10,14 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
 from matcher.catalog import Part, part_from_dict
 from matcher.examples import Example
+from matcher.sqlite_file import connect, transaction
 
 
 class UnknownSkus(KeyError):
@@ -58,26 +59,15 @@ CREATE TABLE IF NOT EXISTS examples (
 
 class SqliteCatalogStore:
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         # One connection shared under a lock: writes are rare and short, and SQLite
-        # serialises writers anyway; WAL lets other processes read meanwhile.
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
+        # serialises writers anyway.
+        self._db = connect(path)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db, self._lock)
 
     def replace_all(self, parts: Sequence[Part], examples: Sequence[Example]) -> None:
         with self._transaction() as db:

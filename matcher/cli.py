@@ -313,7 +313,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=int,
         help="fine-tuning epochs; 0 uses the base (or, with --warm-start, current) encoder as is "
-        "(default: 2, or 1 with --warm-start)",
+        "(default: 2)",
     )
     p.add_argument(
         "--max-steps",

@@ -15,6 +15,7 @@ import grpc
 from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
+from matcher.grpc_errors import guard
 from matcher.review_store import (
     MAX_TEXT_CHARS,
     ReviewConflict,
@@ -33,19 +34,15 @@ MAX_FIELD_CHARS = 1000
 Response = TypeVar("Response")
 
 
+_ERROR_CODES = (
+    (ReviewInputError, grpc.StatusCode.INVALID_ARGUMENT),
+    (ReviewNotFound, grpc.StatusCode.NOT_FOUND),
+    (ReviewConflict, grpc.StatusCode.FAILED_PRECONDITION),
+)
+
+
 def _guard(context: grpc.ServicerContext, call: Callable[[], Response], what: str) -> Response:
-    try:
-        return call()
-    except ReviewInputError as exc:
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-    except ReviewNotFound as exc:
-        context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-    except ReviewConflict as exc:
-        context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
-    except Exception:
-        log.exception("%s failed", what)
-        context.abort(grpc.StatusCode.INTERNAL, f"{what} failed; see the server log")
-    raise AssertionError("unreachable: context.abort raises")
+    return guard(context, call, what, _ERROR_CODES)
 
 
 class StaffAuth:

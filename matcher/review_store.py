@@ -16,8 +16,8 @@ import sqlite3
 import threading
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -25,6 +25,7 @@ from typing import Any, Protocol
 from matcher.catalog_store import SqliteCatalogStore
 from matcher.engine import Candidate
 from matcher.query import fold, words
+from matcher.sqlite_file import connect, transaction
 
 PENDING = "PENDING"
 RESOLVED = "RESOLVED"
@@ -174,27 +175,15 @@ class SqliteReviewStore:
         # The catalog store creates (and owns the schema of) `parts` and `examples`.
         SqliteCatalogStore(path).close()
         self.path = path
-        self._db = sqlite3.connect(
-            path, check_same_thread=False, isolation_level=None, timeout=30.0
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
         # FULL: a resolved item is a person's work; it must survive a power cut.
-        self._db.execute("PRAGMA synchronous=FULL")
+        self._db = connect(path, synchronous="FULL")
         self._db.executescript(_SCHEMA)
         # SQLite's lower() folds ASCII only; the filter must also find "Bremsbeläge".
         self._db.create_function("casefold", 1, fold, deterministic=True)
         self._lock = threading.Lock()
 
-    @contextmanager
-    def _transaction(self) -> Iterator[sqlite3.Connection]:
-        with self._lock:
-            self._db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self._db
-            except BaseException:
-                self._db.execute("ROLLBACK")
-                raise
-            self._db.execute("COMMIT")
+    def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
+        return transaction(self._db, self._lock)
 
     # -- queue -----------------------------------------------------------------------------
 

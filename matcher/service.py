@@ -18,6 +18,7 @@ from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 from matcher.catalog import CatalogError, Part, check_unique, make_part
 from matcher.catalog_store import CatalogStore, UnknownSkus
 from matcher.engine import Matcher, MatchInputError, MatchResult
+from matcher.grpc_errors import guard
 
 log = logging.getLogger(__name__)
 
@@ -25,21 +26,16 @@ MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
 MAX_PARTS_PER_CALL = 10_000
 
+_ERROR_CODES = (
+    (MatchInputError, grpc.StatusCode.INVALID_ARGUMENT),
+    (CatalogError, grpc.StatusCode.INVALID_ARGUMENT),
+    (UnknownSkus, grpc.StatusCode.NOT_FOUND),
+)
 Response = TypeVar("Response")
 
 
 def _guard(context: grpc.ServicerContext, call: Callable[[], Response], what: str) -> Response:
-    """Map refusals to gRPC codes; anything unexpected is logged and answered INTERNAL."""
-    try:
-        return call()
-    except (MatchInputError, CatalogError) as exc:
-        context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(exc))
-    except UnknownSkus as exc:
-        context.abort(grpc.StatusCode.NOT_FOUND, str(exc))
-    except Exception:
-        log.exception("%s failed", what)
-        context.abort(grpc.StatusCode.INTERNAL, f"{what} failed; see the server log")
-    raise AssertionError("unreachable: context.abort raises")
+    return guard(context, call, what, _ERROR_CODES)
 
 
 def result_to_proto(result: MatchResult) -> pb.MatchResponse:

@@ -43,6 +43,7 @@ class Served:
     store: SqliteCatalogStore
     channel: grpc.Channel
     versions: tuple[str, str]
+    address: str
 
     @property
     def models_dir(self) -> Path:
@@ -88,7 +89,7 @@ def served(
     server, port = create_server(settings, holder, store)
     server.start()
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield Served(settings, holder, store, channel, ("v0001", "v0002"))
+        yield Served(settings, holder, store, channel, ("v0001", "v0002"), f"127.0.0.1:{port}")
     server.stop(None)
     store.close()
 
@@ -225,3 +226,16 @@ def test_the_watcher_follows_the_current_pointer(
     assert served.match().model_version == v2
     # One error for the damaged version, not one per poll.
     assert caplog.text.count(f"registry watch: {v1} not loaded") == 1
+
+
+def test_reload_cli(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+    from matcher.cli import main
+
+    v1, v2 = served.versions
+    promote(served.models_dir, v2, force=True)
+    assert main(["reload", "--server", served.address]) == 0
+    assert f"now serves {v2} (was {v1})" in capsys.readouterr().out
+    flip_byte(served.models_dir / v1 / "head.npz")
+    assert main(["reload", "--server", served.address, "--version", v1]) == 1
+    assert "FAILED_PRECONDITION" in capsys.readouterr().err
+    assert served.match().model_version == v2

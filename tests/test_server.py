@@ -180,7 +180,7 @@ def test_real_server_process(tmp_path: Path, parts: list[Part]) -> None:
     )
     try:
         with grpc.insecure_channel(address) as channel:
-            grpc.channel_ready_future(channel).result(timeout=120)
+            grpc.channel_ready_future(channel).result(timeout=300)
             health = health_pb2_grpc.HealthStub(channel)
             for service in ("", "partmatch.v1.Matcher", "partmatch.v1.Catalog"):
                 status = health.Check(health_pb2.HealthCheckRequest(service=service), timeout=30)

@@ -2,7 +2,8 @@
 
 The data is a dozen parts (tests.conftest.tiny_catalog) and about a hundred customer texts
 made from per-part wordings and sentence frames; valid and test use frames history never
-has, as real traffic does. One fine-tuning epoch on it takes seconds.
+has, as real traffic does. The test split has about 200 texts, so that "at most 1 point
+lost" is a measurable claim (two texts), not one text's luck.
 """
 
 from __future__ import annotations
@@ -17,7 +18,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.dataset import load_dataset
 from indexer.train import ROWS_FILE, evaluate, holdout, train
 from indexer.training import PairConfig, TrainerConfig, mine_triplets
 from indexer.training.trainer import compose_batches
@@ -74,13 +74,15 @@ def make_splits(seed: int = 3) -> dict[str, list[Example]]:
     splits: dict[str, list[Example]] = {"history": [], "valid": [], "test": []}
     for sku in WORDINGS:
         texts = texts_for(sku, HISTORY_FRAMES, 8, rng)
-        held = texts_for(sku, HELD_OUT_FRAMES, 11, rng)
+        held = texts_for(sku, HELD_OUT_FRAMES, 19, rng)
         splits["history"] += [Example(t, sku) for t in texts]
         splits["valid"] += [Example(t, sku) for t in held[:3]]
         splits["test"] += [Example(t, sku) for t in held[3:]]
     splits["history"] += [Example(t, None) for t in NO_PART]
     splits["valid"] += [Example("is my parcel lost", None)]
-    splits["test"] += [Example(t, None) for t in ("opening hours?", "cancel my order", "hello")]
+    splits["test"] += [
+        Example(t, None) for t in ("opening hours?", "cancel my order", "hello", "track parcel")
+    ]
     return splits
 
 
@@ -104,7 +106,7 @@ def quick(max_steps: int | None = None) -> TrainerConfig:
 def test_tiny_dataset_shape() -> None:
     splits = make_splits()
     assert len(tiny_catalog()) == 12
-    assert 95 <= len(splits["history"]) <= 105 and len(splits["test"]) == 99
+    assert 95 <= len(splits["history"]) <= 105 and len(splits["test"]) == 196
     assert not {e.text for e in splits["history"]} & {e.text for e in splits["test"]}
 
 
@@ -196,6 +198,7 @@ def test_warm_start_learns_new_rows_without_forgetting(settings: Settings, tmp_p
         settings,
         write_data(tmp_path / "d1", parts, splits),
         progress=False,
+        # A third of an epoch: the earlier model only needs to be fine-tuned, not good.
         trainer_config=quick(max_steps=10),
     )
     v1 = open_version(settings.models_dir, first.version)
@@ -212,8 +215,9 @@ def test_warm_start_learns_new_rows_without_forgetting(settings: Settings, tmp_p
         settings,
         write_data(tmp_path / "d2", parts, later),
         warm_start=True,
+        epochs=1,
         progress=False,
-        trainer_config=quick(max_steps=10),
+        trainer_config=quick(),
     )
     v2 = open_version(settings.models_dir, second.version)
 
@@ -277,4 +281,4 @@ def test_train_cli_reports_and_refuses_a_bad_warm_start(
     assert main(["train", "--data", str(data), "--epochs", "0", "--state", state]) == 0
     out = capsys.readouterr().out
     assert "registered v0001" in out and "promoted" in out
-    assert load_dataset(data, splits=("history",)).history
+    assert current_version(settings.models_dir) == "v0001"

@@ -56,7 +56,7 @@ from matcher.config import Settings
 from matcher.examples import Example
 from matcher.query import Query, words
 from matcher.signals.base import Hit, SignalUnavailable
-from matcher.signals.lexical import squash
+from matcher.signals.lexical import lexical_hits
 
 log = logging.getLogger(__name__)
 
@@ -681,18 +681,7 @@ class ElasticsearchSignal:
             # A refused query is a bug, not an outage; still, the other signals can answer.
             log.error("lexical backend refused a search: %s", exc)
             raise SignalUnavailable(f"lexical backend refused the search: {exc}") from exc
-        hits = []
-        for sku in catalog.keys() | history.keys():
-            cat, hist = catalog.get(sku, 0.0), history.get(sku, 0.0)
-            hits.append(
-                Hit(
-                    sku,
-                    squash(max(cat, hist)),
-                    features={"bm25_catalog": squash(cat), "bm25_history": squash(hist)},
-                )
-            )
-        hits.sort(key=lambda h: (-h.score, h.sku))
-        return hits[:k]
+        return lexical_hits(catalog, history, k)
 
     @staticmethod
     def _hits(response: Mapping[str, Any]) -> list[Mapping[str, Any]]:

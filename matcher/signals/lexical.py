@@ -6,7 +6,7 @@ a per-query max-normalisation would call every query's best hit a perfect match.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import bm25s
@@ -79,21 +79,21 @@ class BM25Signal(RebuildingSignal[_Corpus]):
             target = history_best if state.is_history[doc] else catalog_best
             sku = state.doc_skus[doc]
             target[sku] = max(target.get(sku, 0.0), float(score))
-        hits = []
-        for sku in catalog_best.keys() | history_best.keys():
-            cat, hist = catalog_best.get(sku, 0.0), history_best.get(sku, 0.0)
-            hits.append(
-                Hit(
-                    sku,
-                    squash(max(cat, hist)),
-                    features={"bm25_catalog": squash(cat), "bm25_history": squash(hist)},
-                )
+        return lexical_hits(catalog_best, history_best, k)
+
+
+def lexical_hits(catalog: Mapping[str, float], history: Mapping[str, float], k: int) -> list[Hit]:
+    """One hit per part from its best raw BM25 score over catalog and history documents;
+    every lexical backend reports the same features on the same scale."""
+    hits = []
+    for sku in catalog.keys() | history.keys():
+        cat, hist = catalog.get(sku, 0.0), history.get(sku, 0.0)
+        hits.append(
+            Hit(
+                sku,
+                squash(max(cat, hist)),
+                features={"bm25_catalog": squash(cat), "bm25_history": squash(hist)},
             )
-        hits.sort(key=lambda h: (-h.score, h.sku))
-        return hits[:k]
-
-
-def build_lexical_signal(parts: Sequence[Part], examples: Sequence[Example]) -> BM25Signal:
-    signal = BM25Signal()
-    signal.load(parts, examples)
-    return signal
+        )
+    hits.sort(key=lambda h: (-h.score, h.sku))
+    return hits[:k]
