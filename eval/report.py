@@ -65,8 +65,10 @@ def write_plots(runs: Sequence[Run], out_dir: Path) -> None:
     service = next((r for r in runs if r.name == "service"), runs[0] if runs else None)
     fig, ax = plt.subplots(figsize=(5, 5))
     if service is not None:
-        confidence = np.asarray([a.confidence for a in service.answers])
-        right = correctness(service)
+        # NO_MATCH answers carry no confidence of a part being right: left out, as in the ECE.
+        kept = np.asarray([a.decision != "NO_MATCH" for a in service.answers])
+        confidence = np.asarray([a.confidence for a in service.answers])[kept]
+        right = correctness(service)[kept]
         edges = np.linspace(0, 1, 11)
         index = np.clip(np.digitize(confidence, edges[1:-1]), 0, 9)
         centres, accuracy, counts = [], [], []

@@ -52,7 +52,7 @@ HOLDOUT_SHARE = 0.1
 # The head's regularisation (inverse strength), as in indexer.head_training.
 HEAD_C = 10.0
 # Rows replayed from the parent's data per new row in a warm start.
-REPLAY_RATIO = 1.0
+REPLAY_RATIO = 2.0
 # One short hash per training row: what a warm start compares to find the new rows,
 # without copying customers' texts into every model directory.
 ROWS_FILE = "training_rows.txt"

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.train import ROWS_FILE, evaluate, holdout, train
+from indexer.train import REPLAY_RATIO, ROWS_FILE, evaluate, holdout, train
 from indexer.training import PairConfig, TrainerConfig, mine_triplets
 from indexer.training.trainer import compose_batches
 from matcher.app import build_matcher
@@ -120,6 +120,7 @@ def test_triplets_pair_texts_with_their_part_and_a_confusable_other(encoder: Enc
     assert not [t for t in triplets if t.positive.lower() == t.anchor.lower()]
     for t in triplets:
         assert by_text[t.anchor] == t.sku
+        assert (t.kind == "catalog") == (t.positive == catalog[t.sku])
         assert t.negative_sku != t.sku
         assert t.positive == catalog[t.sku] or by_text.get(t.positive) == t.sku
         assert t.positive != t.anchor
@@ -140,7 +141,9 @@ def test_batches_hold_no_false_in_batch_negatives(encoder: Encoder) -> None:
     triplets = mine_triplets(tiny_catalog(), make_splits()["history"], encoder.encode)
     batches = compose_batches(triplets, 8, random.Random(0))
     assert sorted(map(id, (t for b in batches for t in b))) == sorted(map(id, triplets))
+    assert {t.kind for t in triplets} == {"catalog", "history"}
     for batch in batches:
+        assert len({t.kind for t in batch}) == 1  # padding: no catalog text among short ones
         anchors = [t.sku for t in batch]
         assert len(anchors) == len(set(anchors)) and len(batch) <= 8
         assert not {t.negative_sku for t in batch} & set(anchors)
@@ -222,11 +225,13 @@ def test_warm_start_learns_new_rows_without_forgetting(settings: Settings, tmp_p
     v2 = open_version(settings.models_dir, second.version)
 
     assert second.parent == first.version and v2.metadata["parent"] == first.version
-    assert second.new_rows == len(new_rows) and second.replay_rows == len(new_rows)
+    assert second.new_rows == len(new_rows)
+    assert second.replay_rows == round(REPLAY_RATIO * len(new_rows))
     assert v2.metadata["warm_start"] and v2.metadata["data"]["rows"] == len(later["history"])
     assert second.baseline is not None and second.baseline["version"] == first.version
     assert second.report is not None
-    assert second.report.examples <= 4 * len(new_rows)  # new + replay, not the whole history
+    # New + replayed anchors, two positives each (catalog text, another text): not the history.
+    assert second.report.examples <= 2 * (1 + REPLAY_RATIO) * len(new_rows)
 
     def accuracy(model_dir: object, examples: list[Example]) -> float:
         model = open_version(settings.models_dir, str(model_dir))

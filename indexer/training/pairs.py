@@ -45,6 +45,12 @@ class Triplet:
     # batcher needs both to keep a batch free of false in-batch negatives.
     sku: str
     negative_sku: str
+    # CATALOG: the positive is the part's catalog text; HISTORY: another customer text.
+    kind: str = "catalog"
+
+
+CATALOG = "catalog"
+HISTORY = "history"
 
 
 @dataclass(frozen=True)
@@ -131,7 +137,9 @@ def mine_triplets(
                 negative_sku = rng.choice(rng.choice(rankings))
             else:
                 negative_sku = rng.choice([s for s in catalog_skus if other_part(s)])
-            catalog_negative = Triplet(text, positive, catalog[negative_sku], sku, negative_sku)
+            catalog_negative = Triplet(
+                text, positive, catalog[negative_sku], sku, negative_sku, CATALOG
+            )
             # A text that is its part's catalog text already teaches nothing as a pair.
             if config.catalog_pairs and fold(text) != fold(positive):
                 triplets.append(catalog_negative)
@@ -150,10 +158,12 @@ def mine_triplets(
             ][: config.depth]
             if history_negatives:
                 negative_text, negative_label = rng.choice(history_negatives)
-                triplets.append(Triplet(text, sibling, negative_text, sku, negative_label))
+                triplets.append(
+                    Triplet(text, sibling, negative_text, sku, negative_label, HISTORY)
+                )
             else:
                 triplets.append(
-                    Triplet(text, sibling, catalog_negative.negative, sku, negative_sku)
+                    Triplet(text, sibling, catalog_negative.negative, sku, negative_sku, HISTORY)
                 )
     return triplets
 

@@ -58,6 +58,9 @@ class TrainReport:
     batch_size: int
     epoch_seconds: list[float] = field(default_factory=list)
     epoch_losses: list[float] = field(default_factory=list)
+    # Process CPU seconds per epoch (all threads): on a shared machine, wall time measures
+    # the neighbours too, while CPU time / cores approximates a dedicated machine's wall time.
+    epoch_cpu_seconds: list[float] = field(default_factory=list)
     # Triplets seen per epoch; fewer than `examples` when the epoch was capped.
     examples_per_epoch: int = 0
     # Steps an uncapped epoch has: with epoch_seconds, what a whole epoch would cost.
@@ -122,12 +125,14 @@ class EncoderTrainer:
         saved_length = model.max_seq_length
         model.max_seq_length = min(saved_length or config.max_seq_length, config.max_seq_length)
         epoch_seconds: list[float] = []
+        epoch_cpu_seconds: list[float] = []
         epoch_losses: list[float] = []
         steps = 0
         model.train()
         try:
             for epoch, plan in enumerate(plans, start=1):
                 epoch_start = time.perf_counter()
+                cpu_start = time.process_time()
                 losses: list[float] = []
                 bar = tqdm(
                     plan,
@@ -155,10 +160,16 @@ class EncoderTrainer:
                     bar.set_postfix(loss=f"{np.mean(losses[-20:]):.4f}")
                 bar.close()
                 epoch_seconds.append(round(time.perf_counter() - epoch_start, 2))
+                epoch_cpu_seconds.append(round(time.process_time() - cpu_start, 2))
                 epoch_losses.append(round(float(np.mean(losses)) if losses else 0.0, 5))
                 log.info(
-                    "epoch %d/%d: %d steps, mean loss %.4f, %.1f s",
-                    epoch, config.epochs, len(plan), epoch_losses[-1], epoch_seconds[-1],
+                    "epoch %d/%d: %d steps, mean loss %.4f, %.1f s (%.1f s CPU)",
+                    epoch,
+                    config.epochs,
+                    len(plan),
+                    epoch_losses[-1],
+                    epoch_seconds[-1],
+                    epoch_cpu_seconds[-1],
                 )
         finally:
             model.eval()
@@ -172,6 +183,7 @@ class EncoderTrainer:
             batch_size=config.batch_size,
             epoch_seconds=epoch_seconds,
             epoch_losses=epoch_losses,
+            epoch_cpu_seconds=epoch_cpu_seconds,
             examples_per_epoch=sum(len(b) for b in plans[0]),
             full_epoch_steps=full_steps,
             capped=capped,
@@ -189,9 +201,22 @@ def compose_batches(
     the anchor's part, would be scored as a wrong answer. Triplets are placed first-fit
     into open batches that have room and no such clash; on a catalog with few parts,
     batches come out smaller than `batch_size` rather than wrong.
+
+    Each batch holds one kind of triplet: a column is padded to its longest text, and a
+    single catalog description among short customer texts would make the whole column
+    pay for its length.
     """
     order = list(examples)
     rng.shuffle(order)
+    batches: list[list[Triplet]] = []
+    for kind in sorted({t.kind for t in order}):
+        batches.extend(_pack([t for t in order if t.kind == kind], batch_size))
+    # Interleave kinds and leftover batches, so neither comes all at the end.
+    rng.shuffle(batches)
+    return batches
+
+
+def _pack(order: Sequence[Triplet], batch_size: int) -> list[list[Triplet]]:
     batches: list[list[Triplet]] = []
     open_batches: list[tuple[list[Triplet], set[str], set[str]]] = []
     for triplet in order:
@@ -213,8 +238,6 @@ def compose_batches(
             batches.extend(b[0] for b in full)
             open_batches = [b for b in open_batches if len(b[0]) < batch_size]
     batches.extend(b[0] for b in open_batches)
-    # Interleave full and leftover batches, so the small ones are not all at the end.
-    rng.shuffle(batches)
     return batches
 
 
