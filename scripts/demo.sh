@@ -18,5 +18,5 @@ grep -q "partmatch serving" "$log" || { echo "server did not start:"; cat "$log"
   "the round thing you steer with" \
   "alternater" \
   "bonnet latch" \
-  "04465-33471" \
+  "86629-jpa-e01 for my civic" \
   "do you sell gift cards"
