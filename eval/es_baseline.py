@@ -1,10 +1,13 @@
 """The Elasticsearch-only baseline: what a team would build with Elasticsearch alone.
 
 One index, the stock `english` analyzer, a `multi_match` with `fuzziness: AUTO` over name,
-aliases and description; the top hit's part wins. Confidence is the BM25 margin between the two
-best parts, 1 - s2/s1: 1 when one part stands alone, near 0 when two parts tie. With
-`history=True` the labelled texts are indexed too (one document each, in their own field) and
-whichever document scores best, catalog or history, names the winning part.
+aliases and description; the top hit's part wins. A node without the `analysis-common` module
+(Elastic's minimal distribution, which the tests run) has no `english` analyzer: there the
+baseline falls back to the `standard` analyzer, the stock default, and says so (`analyzer`).
+Confidence is the BM25 margin between the two best parts, 1 - s2/s1: 1 when one part stands
+alone, near 0 when two parts tie. With `history=True` the labelled texts are indexed too (one
+document each, in their own field) and whichever document scores best, catalog or history,
+names the winning part.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ from collections.abc import Sequence
 from typing import Any
 
 from matcher.catalog import Part
+from matcher.elastic.client import BackendError, SearchClient, ndjson
 from matcher.examples import Example
-from matcher.signals.elasticsearch import BackendError, SearchClient, ndjson
 
 _FIELDS = ("name", "aliases", "description")
 
@@ -25,21 +28,21 @@ class ElasticsearchBaseline:
         self.index = index
         self.history = history
         self.fields = [*_FIELDS, "history"] if history else list(_FIELDS)
+        # The analyzer the index was built with: "english" where the node has it.
+        self.analyzer = "english"
 
     def load(self, parts: Sequence[Part], examples: Sequence[Example]) -> None:
         """Replace the index (an evaluation baseline needs no zero-downtime reindex)."""
         self.drop()
-        text = {"type": "text", "analyzer": "english"}
-        properties = {"sku": {"type": "keyword"}, **{f: text for f in (*_FIELDS, "history")}}
-        self.client.request(
-            "PUT",
-            f"/{self.index}",
-            {
-                "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}},
-                "mappings": {"properties": properties},
-            },
-            timeout=60,
-        )
+        for analyzer in ("english", "standard"):
+            try:
+                self._create(analyzer)
+            except BackendError as exc:
+                if analyzer == "standard" or "analyzer" not in str(exc):
+                    raise
+                continue
+            self.analyzer = analyzer
+            break
         ops: list[dict[str, Any]] = []
         live = {p.sku for p in parts if p.active}
         for part in parts:
@@ -55,6 +58,19 @@ class ElasticsearchBaseline:
         for start in range(0, len(ops), 2000):
             self.client.request("POST", "/_bulk", ndjson(ops[start : start + 2000]), timeout=60)
         self.client.request("POST", f"/{self.index}/_refresh", timeout=60)
+
+    def _create(self, analyzer: str) -> None:
+        text = {"type": "text", "analyzer": analyzer}
+        properties = {"sku": {"type": "keyword"}, **{f: text for f in (*_FIELDS, "history")}}
+        self.client.request(
+            "PUT",
+            f"/{self.index}",
+            {
+                "settings": {"index": {"number_of_shards": 1, "number_of_replicas": 0}},
+                "mappings": {"properties": properties},
+            },
+            timeout=60,
+        )
 
     def rank(self, text: str, k: int = 10) -> list[tuple[str, float]]:
         """The k best parts with their BM25 scores, best first (one per part)."""

@@ -2,7 +2,7 @@
 the Elasticsearch-only baseline, each without and with the labelled history.
 
     ES_URL=http://127.0.0.1:9201 .venv/bin/python -m eval.es_lexical_bench --split valid
-    ... --grid    also every analysis variant (stemmer x partial matching x synonyms)
+    ... --grid    also every analysis variant (with and without the fuzzy clause)
 
 Accuracy counts texts that name a part (texts whose sku is empty are left out: a lexical
 ranking always has a top hit). Overlap is the mean share of the embedded backend's top 10 that
@@ -24,16 +24,13 @@ from pathlib import Path
 from eval.es_baseline import ElasticsearchBaseline
 from indexer.dataset import load_dataset
 from matcher.catalog import Part
+from matcher.elastic.client import make_client, node_version
+from matcher.elastic.index_writer import ElasticsearchIndex, drop_prefix
+from matcher.elastic.mapping import Analysis
 from matcher.examples import Example
 from matcher.query import Query
 from matcher.signals.base import Signal
-from matcher.signals.elasticsearch import (
-    Analysis,
-    ElasticsearchSignal,
-    Partial,
-    SearchClient,
-    make_client,
-)
+from matcher.signals.elasticsearch import ElasticsearchSignal
 from matcher.signals.lexical import BM25Signal
 
 Ranker = Callable[[str], list[str]]
@@ -75,14 +72,6 @@ def overlap(a: Sequence[Sequence[str]], b: Sequence[Sequence[str]]) -> float:
     return sum(shares) / max(len(shares), 1)
 
 
-def drop_prefix(client: SearchClient, prefix: str) -> None:
-    rows = client.request(
-        "GET", f"/_cat/indices/{prefix}-*", params={"format": "json", "h": "index"}
-    )
-    for row in rows:
-        client.request("DELETE", f"/{row['index']}", timeout=60)
-
-
 def run(url: str, data: Path, split: str, grid: bool) -> None:
     dataset = load_dataset(data)
     parts: list[Part] = dataset.catalog
@@ -93,7 +82,8 @@ def run(url: str, data: Path, split: str, grid: bool) -> None:
     prefix = f"bench-{uuid.uuid4().hex[:8]}"
     print(
         f"{data} split={split}: {named} texts naming a part ({len(examples)} rows), "
-        f"{len(parts)} parts, {len(history)} history texts; backend {url}"
+        f"{len(parts)} parts, {len(history)} history texts; "
+        f"Elasticsearch {node_version(client)} at {url}"
     )
     print(f"{'system':58} {'top1':>6} {'top10':>6} {'ms/q':>6}")
 
@@ -108,25 +98,13 @@ def run(url: str, data: Path, split: str, grid: bool) -> None:
             embedded[with_history] = evaluate(signal_ranker(bm25), examples)
             report(f"embedded BM25Signal history={with_history}", embedded[with_history])
 
-        variants = [Analysis()]
-        if grid:
-            partials: tuple[Partial, ...] = ("fuzzy", "edge_ngram", "none")
-            variants = [
-                Analysis(stemmer=s, partial=p, synonyms=y)
-                for s, p, y in itertools.product(
-                    ("light_english", "minimal_english", "porter"), partials, (True, False)
-                )
-            ]
+        variants = [Analysis(fuzzy=True), Analysis(fuzzy=False)] if grid else [Analysis()]
         for analysis, with_history in itertools.product(variants, (False, True)):
-            signal = ElasticsearchSignal(
-                client, f"{prefix}-s", history=with_history, analysis=analysis, swap_grace_s=0
-            )
+            index = ElasticsearchIndex(client, f"{prefix}-s", history=with_history, swap_grace_s=0)
+            signal = ElasticsearchSignal(index, analysis)
             signal.load(parts, history)
             score = evaluate(signal_ranker(signal), examples)
-            label = (
-                f"ES signal {analysis.stemmer}/{analysis.partial}/"
-                f"syn={'on' if analysis.synonyms else 'off'} history={with_history}"
-            )
+            label = f"ES signal fuzzy={'on' if analysis.fuzzy else 'off'} history={with_history}"
             report(label, score)
             if analysis == Analysis():
                 share = overlap(embedded[with_history].rankings, score.rankings)
@@ -136,7 +114,8 @@ def run(url: str, data: Path, split: str, grid: bool) -> None:
             baseline = ElasticsearchBaseline(client, f"{prefix}-baseline", history=with_history)
             baseline.load(parts, history)
             score = evaluate(baseline_ranker(baseline), examples)
-            report(f"ES baseline multi_match fuzziness=AUTO history={with_history}", score)
+            label = f"ES baseline {baseline.analyzer} fuzziness=AUTO history={with_history}"
+            report(label, score)
     finally:
         drop_prefix(client, prefix)
         client.close()

@@ -24,6 +24,7 @@ def write_report(summary: Mapping[str, Any], meta: Mapping[str, Any], out_dir: P
         f"{meta['test_texts']} test texts; service model `{meta['model']}`. Systems trained on",
         "history.csv, thresholds and calibration chosen on valid.csv, figures from test.csv.",
         "",
+        *_elasticsearch_lines(meta),
         summary_table(summary),
         "",
         "![coverage-precision](coverage_precision.png)",
@@ -34,6 +35,16 @@ def write_report(summary: Mapping[str, Any], meta: Mapping[str, Any], out_dir: P
     path = out_dir / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def _elasticsearch_lines(meta: Mapping[str, Any]) -> list[str]:
+    if "elasticsearch" not in meta:
+        return []
+    return [
+        f"Elasticsearch {meta['elasticsearch']}; the `es_bm25` baselines used its "
+        f"`{meta.get('es_baseline_analyzer', '?')}` analyzer.",
+        "",
+    ]
 
 
 def write_plots(runs: Sequence[Run], out_dir: Path) -> None:

@@ -6,6 +6,7 @@ are made on valid.csv; test.csv is read only here, to answer.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import tempfile
@@ -26,6 +27,7 @@ from eval.metrics import (
 )
 from eval.systems import Answer, RankingSystem, ServiceSystem, SignalSystem, System
 from indexer.dataset import Dataset, load_dataset
+from indexer.offline import offline_settings
 from matcher.app import build_matcher
 from matcher.config import Settings
 from matcher.decision import Decision
@@ -36,6 +38,8 @@ from matcher.signals.lexical import BM25Signal
 log = logging.getLogger(__name__)
 
 SYSTEMS = ("service", "es_bm25", "es_bm25_history", "bm25", "fuzzy", "embedding", "setfit")
+# The systems that answer with the model trained on history; the others need no training.
+TRAINED_SYSTEMS = frozenset({"service", "embedding"})
 METRICS = (
     "acc@1",
     "recall@5",
@@ -139,23 +143,28 @@ def evaluate(
 ) -> dict[str, dict[str, float | None] | None]:
     dataset = load_dataset(data_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    with tempfile.TemporaryDirectory(prefix="partmatch-eval-") as scratch:
-        work = Settings(**{**settings.__dict__, "state_dir": Path(scratch)})
+    meta: dict[str, Any] = {"dataset": dataset.name, "test_texts": len(dataset.test)}
+    with (
+        tempfile.TemporaryDirectory(prefix="partmatch-eval-") as scratch,
+        offline_settings(dataclasses.replace(settings, state_dir=Path(scratch))) as work,
+    ):
+        model: ModelVersion | None = None
         if model_dir is not None:
             model = open_current(model_dir)
             if model is None:
                 raise ValueError(f"{model_dir}: no current model in this registry")
-        else:
+        elif set(systems) & TRAINED_SYSTEMS:
             model = train_service(work, dataset, epochs, progress)
         # The service as configured: with ES_URL its lexical signal is Elasticsearch.
         matcher = build_matcher(work, dataset.catalog, dataset.history, model)
-        runs = _run_all(work, dataset, matcher, systems, progress)
+        runs = _run_all(work, dataset, matcher, systems, progress, meta)
         matcher.close()
     summary: dict[str, dict[str, float | None] | None] = {name: None for name in SYSTEMS}
     for run in runs:
         summary[run.name] = metrics(run)
-    meta = {"dataset": dataset.name, "test_texts": len(dataset.test), "model": model.version}
+    meta["model"] = model.version if model else "none (no system evaluated needs one)"
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
+    (out_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     from eval.report import write_plots, write_report
 
     write_plots(runs, out_dir)
@@ -169,6 +178,7 @@ def _run_all(
     matcher: Matcher,
     wanted: Sequence[str],
     progress: bool,
+    meta: dict[str, Any],
 ) -> list[Run]:
     texts = [e.text for e in dataset.test]
     gold = [e.sku for e in dataset.test]
@@ -186,7 +196,7 @@ def _run_all(
         if name in wanted:
             systems.append(SignalSystem(signal, name))
     if settings.es_url:
-        systems += _es_systems(settings, dataset, wanted)
+        systems += _es_systems(settings, dataset, wanted, meta)
     else:
         log.warning("ES_URL is not set: the Elasticsearch baselines are left out")
     if "setfit" in wanted:
@@ -196,11 +206,14 @@ def _run_all(
     return [run_system(s, texts, gold, progress) for s in systems]
 
 
-def _es_systems(settings: Settings, dataset: Dataset, wanted: Sequence[str]) -> list[System]:
+def _es_systems(
+    settings: Settings, dataset: Dataset, wanted: Sequence[str], meta: dict[str, Any]
+) -> list[System]:
     from eval.es_baseline import ElasticsearchBaseline, margin_confidence
-    from matcher.signals.elasticsearch import make_client
+    from matcher.elastic.client import make_client, node_version
 
     client = make_client(settings.es_url, timeout_s=30.0)
+    meta["elasticsearch"] = node_version(client)
     systems: list[System] = []
     for name, history in (("es_bm25", False), ("es_bm25_history", True)):
         if name not in wanted:
@@ -209,6 +222,7 @@ def _es_systems(settings: Settings, dataset: Dataset, wanted: Sequence[str]) -> 
             client, f"{settings.es_index_prefix}-eval-{name.replace('_', '-')}", history=history
         )
         baseline.load(dataset.catalog, dataset.history)
+        meta["es_baseline_analyzer"] = baseline.analyzer
         systems.append(RankingSystem(baseline.rank, margin_confidence, name))
     return systems
 

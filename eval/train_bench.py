@@ -41,6 +41,7 @@ from eval.metrics import top1_accuracy
 from indexer.dataset import Dataset, load_dataset
 from indexer.fusion_training import fit_fusion
 from indexer.head_training import fit_head
+from indexer.offline import offline_settings
 from indexer.train import evaluate
 from indexer.training import EncoderTrainer, PairConfig, TrainerConfig, mine_triplets
 from matcher.app import build_matcher
@@ -302,6 +303,11 @@ def setfit_method(bench: Bench, max_steps: int, batch_size: int) -> None:
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = Settings.from_env(state_dir=Path(tempfile.mkdtemp(prefix="train-bench-state-")))
+    with offline_settings(settings) as offline:
+        return _run(args, offline)
+
+
+def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     data = load_dataset(args.data)
     skip = {s.strip() for s in (args.skip or "").split(",") if s.strip()}
     unknown = skip - set(METHODS) - {"pretrained", "finetuned", "matcher"}

@@ -10,10 +10,12 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from indexer.dataset import load_dataset
+from indexer.dataset import Dataset, load_dataset
+from indexer.offline import offline_settings
 from matcher.app import build_matcher
 from matcher.config import Settings
 from matcher.decision import Decision
+from matcher.engine import Matcher
 from matcher.query import Query
 from matcher.signals.codes import CodeSignal
 
@@ -26,7 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--split", default="test", choices=["valid", "test"])
     args = parser.parse_args(argv)
     dataset = load_dataset(args.data)
-    matcher = build_matcher(Settings.from_env(), dataset.catalog, dataset.history)
+    with offline_settings(Settings.from_env()) as settings:
+        matcher = build_matcher(settings, dataset.catalog, dataset.history)
+        return _report(args, dataset, matcher)
+
+
+def _report(args: argparse.Namespace, dataset: Dataset, matcher: Matcher) -> int:
     codes = next(s for s in matcher.signals if isinstance(s, CodeSignal))
     examples = dataset.split(args.split)
     fused = code_right = code_answers = 0

@@ -93,14 +93,18 @@ def cmd_match(args: argparse.Namespace) -> int:
             for text in args.texts:
                 print_response(text, client.match(text, args.top_k, args.vehicle))
         return 0
+    from indexer.offline import offline_settings
     from matcher.app import build_matcher
     from matcher.catalog_store import SqliteCatalogStore
     from matcher.service import result_to_proto
 
     store = SqliteCatalogStore(settings.catalog_db)
-    matcher = build_matcher(settings, store.parts(), store.examples())
-    for text in args.texts:
-        print_response(text, result_to_proto(matcher.match(text, args.top_k, args.vehicle)))
+    # A one-off matcher in this process: it must not rebuild a running server's indexes.
+    with offline_settings(settings) as own:
+        matcher = build_matcher(own, store.parts(), store.examples())
+        for text in args.texts:
+            print_response(text, result_to_proto(matcher.match(text, args.top_k, args.vehicle)))
+        matcher.close()
     return 0
 
 
@@ -319,7 +323,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-steps",
         type=int,
         help="cap each epoch at this many steps of 32 triplets, each epoch a fresh sample; "
-        "0: whole epochs (default: 100, about 5 minutes on 2 CPU cores)",
+        "0: whole epochs (default: 100, 4-5 minutes an epoch on 2 CPU cores)",
     )
     p.add_argument(
         "--no-promote", action="store_true", help="register the version without making it current"

@@ -37,7 +37,7 @@ class Settings:
     max_text_chars: int = 1000
     max_top_k: int = 50
     max_batch: int = 256
-    # Elasticsearch (or OpenSearch) URL; empty means the embedded BM25 engine.
+    # Elasticsearch 8 URL; empty means the embedded BM25 engine.
     es_url: str = ""
     es_index_prefix: str = "partmatch"
     es_timeout_s: float = 0.5

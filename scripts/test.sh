@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: start a real search node, run the whole suite against it, stop the node.
+# The test command: start a real Elasticsearch 8 node, run the whole suite against it, stop it.
 # With CI=true nothing that the suite needs may be missing: tests never skip for lack of it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,7 +11,7 @@ if [[ -z "${ES_URL:-}" ]]; then
     eval "$(bash scripts/search-node.sh up)"
     export ES_URL
   elif [[ "${CI:-}" == "true" ]]; then
-    echo "CI needs Java 17 and Maven to run the search node" >&2
+    echo "CI needs Java 17 and Maven to run the Elasticsearch node" >&2
     exit 1
   else
     echo "no Java/Maven: Elasticsearch tests will be skipped" >&2

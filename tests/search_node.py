@@ -1,4 +1,4 @@
-"""Pytest fixtures for tests that need a search node (Elasticsearch 8 or OpenSearch 2).
+"""Pytest fixtures for tests that need an Elasticsearch 8 node.
 
 Registered as a plugin from tests/conftest.py. `es_url` comes from the environment (start a node
 with `eval "$(bash scripts/search-node.sh up)"`); without ES_URL the tests that need it are
@@ -22,7 +22,14 @@ from pathlib import Path
 
 import pytest
 
-from matcher.signals.elasticsearch import SearchClient, make_client
+from matcher.elastic.client import (
+    BackendError,
+    BackendUnavailable,
+    SearchClient,
+    make_client,
+    node_version,
+)
+from matcher.elastic.index_writer import drop_prefix
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPT = REPO / "scripts" / "search-node.sh"
@@ -56,15 +63,21 @@ def es_prefix(request: pytest.FixtureRequest, es_client: SearchClient) -> Iterat
     name = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:40]
     prefix = f"t-{name.strip('-')}-{uuid.uuid4().hex[:6]}"
     yield prefix
-    drop_indexes(es_client, prefix)
+    drop_prefix(es_client, prefix)
 
 
-def drop_indexes(client: SearchClient, prefix: str) -> None:
-    rows = client.request(
-        "GET", f"/_cat/indices/{prefix}-*", params={"format": "json", "h": "index"}
-    )
-    for row in rows:
-        client.request("DELETE", f"/{row['index']}")
+def pytest_report_header() -> str | None:
+    """The node the search tests run against, in the test log's header."""
+    url = os.environ.get("ES_URL", "").strip()
+    if not url:
+        return None
+    client = make_client(url, timeout_s=10.0)
+    try:
+        return f"search node: Elasticsearch {node_version(client)} at {url}"
+    except (BackendError, BackendUnavailable) as exc:
+        return f"search node at {url}: no answer ({exc})"
+    finally:
+        client.close()
 
 
 class SearchNode:
@@ -120,7 +133,7 @@ class SearchNode:
 
 
 def free_port(first: int = 9250, last: int = 9299) -> int:
-    """A free port on 127.0.0.1 in [first, last] (the node runner takes none above 9299)."""
+    """A free port on 127.0.0.1 in [first, last]."""
     for port in random.sample(range(first, last + 1), last - first + 1):
         with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
             try:

@@ -18,27 +18,27 @@ import pytest
 
 from matcher.catalog import make_part
 from matcher.decision import DecisionPolicy
+from matcher.elastic.client import (
+    BackendError,
+    BackendUnavailable,
+    SearchClient,
+    make_client,
+    node_version,
+)
+from matcher.elastic.index_writer import ElasticsearchIndex
+from matcher.elastic.mapping import Analysis, analysed
 from matcher.engine import Matcher
 from matcher.examples import Example
 from matcher.fusion import WeightedFusion
 from matcher.query import Query
 from matcher.signals.base import SignalUnavailable
-from matcher.signals.elasticsearch import (
-    Analysis,
-    BackendError,
-    BackendUnavailable,
-    ElasticsearchSignal,
-    SearchClient,
-    make_client,
-    probe_flavour,
-    synonym_rules,
-)
+from matcher.signals.elasticsearch import ElasticsearchSignal
 from matcher.signals.fuzzy import FuzzySignal
+from matcher.signals.lexical import BM25Signal
 from tests.search_node import SearchNode, free_port
 
 PARTS = [
     make_part(sku="HOOD-1", name="Hood - Ford Focus Mk3 (2011-2018)", aliases=["bonnet"]),
-    # Named with one word of a synonym pair only, and no alias of its own.
     make_part(sku="HOOD-2", name="Hood Release Cable"),
     make_part(sku="BON-1", name="Bonnet Stay Rod"),
     make_part(sku="BOOT-1", name="Boot Lid Seal"),
@@ -74,17 +74,30 @@ def client(es_url: str) -> Iterator[SearchClient]:
     client.close()
 
 
+def make_signal(
+    client: SearchClient, prefix: str, analysis: Analysis | None = None, **kwargs: Any
+) -> ElasticsearchSignal:
+    signal = ElasticsearchSignal(ElasticsearchIndex(client, prefix, **kwargs), analysis)
+    signal.load(PARTS, HISTORY)
+    return signal
+
+
 @pytest.fixture
 def signal(client: SearchClient, es_prefix: str) -> ElasticsearchSignal:
-    signal = ElasticsearchSignal(client, es_prefix, swap_grace_s=0.2)
-    signal.load(PARTS, HISTORY)
-    return signal
+    return make_signal(client, es_prefix, swap_grace_s=0.2)
 
 
-def other_signal(client: SearchClient, prefix: str, **kwargs: Any) -> ElasticsearchSignal:
-    signal = ElasticsearchSignal(client, f"{prefix}-b", swap_grace_s=0, **kwargs)
-    signal.load(PARTS, HISTORY)
-    return signal
+def other_signal(
+    client: SearchClient, prefix: str, analysis: Analysis | None = None, **kwargs: Any
+) -> ElasticsearchSignal:
+    return make_signal(client, f"{prefix}-b", analysis, swap_grace_s=0, **kwargs)
+
+
+@needs_node
+def test_the_node_is_elasticsearch_8(client: SearchClient) -> None:
+    # The official client checks the X-Elastic-Product header of every answer: this call
+    # succeeding means the node is Elasticsearch, not a look-alike.
+    assert node_version(client).startswith("8.")
 
 
 # -- analysis ------------------------------------------------------------------------------
@@ -102,37 +115,21 @@ def test_accents_are_folded(signal: ElasticsearchSignal) -> None:
 
 
 @needs_node
-def test_synonyms_reach_parts_named_with_the_other_word(
-    signal: ElasticsearchSignal, client: SearchClient, es_prefix: str
+def test_indexed_text_is_the_embedded_bm25_analysis(
+    signal: ElasticsearchSignal, client: SearchClient
 ) -> None:
-    # HOOD-2 only says "hood" and BON-1 only "bonnet"; HOOD-1's alias makes them equivalent.
-    assert "HOOD-2" in skus(signal, "bonnet")
-    assert "BON-1" in skus(signal, "hood")
-    plain = other_signal(client, es_prefix, analysis=Analysis(synonyms=False))
-    assert "HOOD-2" not in skus(plain, "bonnet")
-    assert "BON-1" not in skus(plain, "hood")
+    doc = client.request("GET", f"/{signal.index.parts_alias}/_doc/SEA-1")["_source"]
+    assert doc["name"] == analysed("Cafe Racer Seat") == "cafe racer seat"
+    # The same parts, one text at a time: both backends rank the same part first.
+    embedded = BM25Signal()
+    embedded.load(PARTS, HISTORY)
+    for text in ("rear brake pads", "oil filters", "WING MIRRORS", "battery for my car"):
+        assert skus(signal, text)[:1] == [h.sku for h in embedded.search(Query.parse(text), 1)]
 
 
 @needs_node
-def test_synonym_rules_use_name_heads_and_survive_odd_aliases() -> None:
-    rules = synonym_rules(
-        [
-            make_part(
-                sku="A", name="Tail Light, Right - Toyota Corolla (2014)", aliases=["tail lamp"]
-            ),
-            make_part(sku="B", name="Hood", aliases=["bonnet", "Bonnet", "x => y, z", "--"]),
-            make_part(sku="C", name="Radiator"),
-        ]
-    )
-    assert rules == ("hood, bonnet, x y z", "tail light, tail lamp")
-
-
-@needs_node
-def test_new_alias_groups_apply_after_upsert(signal: ElasticsearchSignal) -> None:
-    assert "BOOT-1" not in skus(signal, "trunk")
-    signal.upsert([make_part(sku="BOOT-2", name="Boot - VW Golf", aliases=["trunk"])])
-    # BOOT-1 says "boot" only: found through the new rule, which needed a reindex.
-    assert "BOOT-1" in skus(signal, "trunk")
+def test_a_text_of_stopwords_only_finds_nothing(signal: ElasticsearchSignal) -> None:
+    assert skus(signal, "is it for the") == []
 
 
 @needs_node
@@ -141,15 +138,8 @@ def test_misspelt_words_match(
 ) -> None:
     assert skus(signal, "alternater")[:1] == ["ALT-1"]
     assert skus(signal, "wiper blaed")[:1] == ["WIP-1"]
-    exact_only = other_signal(client, es_prefix, analysis=Analysis(partial="none"))
+    exact_only = other_signal(client, es_prefix, Analysis(fuzzy=False))
     assert "ALT-1" not in skus(exact_only, "alternater")
-
-
-@needs_node
-def test_edge_ngrams_match_partial_and_misspelt_words(client: SearchClient, es_prefix: str) -> None:
-    signal = other_signal(client, es_prefix, analysis=Analysis(partial="edge_ngram"))
-    assert skus(signal, "altern")[:1] == ["ALT-1"]
-    assert skus(signal, "alternater")[:1] == ["ALT-1"]
 
 
 @needs_node
@@ -195,7 +185,7 @@ def test_reindex_swaps_aliases_and_drops_old_indexes(
 ) -> None:
     before = aliases(client, es_prefix)
     assert set(before) == {f"{es_prefix}-parts", f"{es_prefix}-history"}
-    signal.rebuild()
+    signal.index.rebuild()
     after = aliases(client, es_prefix)
     assert set(after) == set(before)
     assert all(after[a] != before[a] and after[a].startswith(f"{a}-") for a in after)
@@ -223,9 +213,7 @@ def test_search_keeps_answering_during_reindex(signal: ElasticsearchSignal) -> N
     thread.start()
     try:
         for _ in range(3):
-            signal.rebuild()
-        # A new alias group also rebuilds.
-        signal.upsert([make_part(sku="BOOT-2", name="Boot Lid", aliases=["trunk lid"])])
+            signal.index.rebuild()
     finally:
         done.set()
         thread.join()
@@ -242,7 +230,7 @@ def test_a_lost_index_is_rebuilt(
         client.request("DELETE", f"/{index}")
     with pytest.raises(SignalUnavailable):
         signal.search(Query.parse("radiator"), 5)
-    assert signal.wait_for_resync(30)
+    assert signal.index.wait_for_resync(30)
     assert skus(signal, "radiator")[:1] == ["RAD-1"]
     # A write meeting a lost index rebuilds it at once; no index named like the alias appears.
     for index in indexes(client, es_prefix):
@@ -272,10 +260,7 @@ def node(private_node: SearchNode) -> SearchNode:
 @pytest.fixture
 def private_signal(node: SearchNode) -> Iterator[ElasticsearchSignal]:
     client = make_client(node.url, timeout_s=TIMEOUT_S)
-    signal = ElasticsearchSignal(
-        client, "fault", swap_grace_s=0, write_timeout_s=2.0, resync_backoff_s=0.2
-    )
-    signal.load(PARTS, HISTORY)
+    signal = make_signal(client, "fault", swap_grace_s=0, write_timeout_s=2.0, resync_backoff_s=0.2)
     yield signal
     signal.close()
 
@@ -363,12 +348,12 @@ def test_writes_while_the_node_is_down_are_resynced(
     node.stop()
     private_signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])  # must not raise
     private_signal.retire(["RAD-1"])
-    assert private_signal.stale
+    assert private_signal.index.stale
     node.start()
     with pytest.raises(SignalUnavailable):  # the node came back empty
         private_signal.search(Query.parse("fuel pump"), 5)
-    assert private_signal.wait_for_resync(60)
-    assert not private_signal.stale
+    assert private_signal.index.wait_for_resync(60)
+    assert not private_signal.index.stale
     assert skus(private_signal, "fuel pump")[:1] == ["NEW-1"]
     assert "RAD-1" not in skus(private_signal, "radiator")
 
@@ -381,28 +366,27 @@ def test_writes_while_the_node_hangs_are_resynced(
     try:
         started = time.monotonic()
         private_signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
-        assert time.monotonic() - started < 2 * private_signal.write_timeout_s
-        assert private_signal.stale
+        assert time.monotonic() - started < 2 * private_signal.index.write_timeout_s
+        assert private_signal.index.stale
     finally:
         node.thaw()
     # The index survived: searches answer from it while the resync runs in the background.
     assert skus(private_signal, "radiator")[:1] == ["RAD-1"]
-    assert private_signal.wait_for_resync(60)
-    assert not private_signal.stale
+    assert private_signal.index.wait_for_resync(60)
+    assert not private_signal.index.stale
     assert skus(private_signal, "fuel pump")[:1] == ["NEW-1"]
 
 
 # -- without a node ------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("flavour", ["opensearch", "elasticsearch"])
-def test_an_unreachable_backend_never_breaks_writes(flavour: str) -> None:
-    client = make_client(f"http://127.0.0.1:{free_port()}", 0.5, flavour)  # type: ignore[arg-type]
-    signal = ElasticsearchSignal(client, "nowhere", resync_backoff_s=60)
+def test_an_unreachable_backend_never_breaks_writes() -> None:
+    client = make_client(f"http://127.0.0.1:{free_port()}", 0.5)
+    signal = ElasticsearchSignal(ElasticsearchIndex(client, "nowhere", resync_backoff_s=60))
     signal.load(PARTS, HISTORY)
     signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
     signal.retire(["RAD-1"])
-    assert signal.stale
+    assert signal.index.stale
     started = time.monotonic()
     with pytest.raises(SignalUnavailable):
         signal.search(Query.parse("radiator"), 5)
@@ -415,26 +399,27 @@ class FakeBackend(BaseHTTPRequestHandler):
 
     seen: ClassVar[list[tuple[str, str, bytes]]] = []
     status: ClassVar[int] = 200
-    root: ClassVar[dict[str, Any]] = {"version": {"number": "8.14.1", "build_flavor": "default"}}
+    product: ClassVar[str] = "Elasticsearch"
 
     def _answer(self) -> None:
         body = self.rfile.read(int(self.headers.get("content-length") or 0))
         FakeBackend.seen.append((self.command, self.path, body))
-        if self.path == "/":
-            payload: dict[str, Any] = self.root
-        elif self.status != 200:
-            payload = {
+        if self.status != 200:
+            payload: dict[str, Any] = {
                 "error": {"type": "fake_exception", "reason": "refused"},
                 "status": self.status,
             }
+        elif self.path.startswith("/_nodes/_local"):
+            payload = {"nodes": {"n1": {"version": "8.14.1"}}}
         else:
             hit = {"_id": "RAD-1", "_score": 5.0, "_source": {"sku": "RAD-1"}}
             hits = {"hits": {"hits": [hit]}}
             payload = {"responses": [hits, hits]}
         out = json.dumps(payload).encode()
-        self.send_response(self.status if self.path != "/" else 200)
+        self.send_response(self.status)
         self.send_header("content-type", "application/json")
-        self.send_header("x-elastic-product", "Elasticsearch")
+        if self.product:
+            self.send_header("x-elastic-product", self.product)
         self.send_header("content-length", str(len(out)))
         self.end_headers()
         self.wfile.write(out)
@@ -449,6 +434,7 @@ class FakeBackend(BaseHTTPRequestHandler):
 def fake_backend() -> Iterator[str]:
     FakeBackend.seen = []
     FakeBackend.status = 200
+    FakeBackend.product = "Elasticsearch"
     server = ThreadingHTTPServer(("127.0.0.1", 0), FakeBackend)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
@@ -457,27 +443,29 @@ def fake_backend() -> Iterator[str]:
     server.server_close()
 
 
-def test_both_clients_send_identical_requests(fake_backend: str) -> None:
-    sent = {}
-    for flavour in ("elasticsearch", "opensearch"):
-        FakeBackend.seen = []
-        signal = ElasticsearchSignal(make_client(fake_backend, 1.0, flavour), "p", history=True)
-        signal._parts = {p.sku: p for p in PARTS}  # as if loaded: only the search is compared
-        hits = signal.search(Query.parse("radiator", vehicle="golf"), 3)
-        assert [h.sku for h in hits] == ["RAD-1"]
-        sent[flavour] = FakeBackend.seen
-        signal.close()
-    assert sent["elasticsearch"] == sent["opensearch"]
-    method, path, body = sent["opensearch"][0]
+def loaded_signal(url: str) -> ElasticsearchSignal:
+    """A signal over the fake backend, as if loaded: only its searches are looked at."""
+    index = ElasticsearchIndex(make_client(url, 1.0), "p", history=True)
+    index._parts = {p.sku: p for p in PARTS}
+    return ElasticsearchSignal(index)
+
+
+def test_search_sends_one_msearch_of_analysed_text(fake_backend: str) -> None:
+    signal = loaded_signal(fake_backend)
+    hits = signal.search(Query.parse("the Radiators", vehicle="Golf"), 3)
+    assert [h.sku for h in hits] == ["RAD-1"]
+    signal.close()
+    ((method, path, body),) = FakeBackend.seen
     assert (method, path) == ("POST", "/_msearch")
-    header, query = (json.loads(line) for line in body.decode().splitlines()[:2])
+    header, query, history_header, _ = (json.loads(line) for line in body.decode().splitlines())
     assert header == {"index": "p-parts"}
-    assert "radiator golf" in json.dumps(query)
+    assert history_header == {"index": "p-history"}
+    # Folded, stopwords gone, plural folded: the terms the index holds.
+    assert '"query": "radiator golf"' in json.dumps(query)
 
 
-@pytest.mark.parametrize("flavour", ["elasticsearch", "opensearch"])
-def test_client_errors_map_to_outage_or_refusal(fake_backend: str, flavour: str) -> None:
-    client = make_client(fake_backend, 1.0, flavour)  # type: ignore[arg-type]
+def test_client_errors_map_to_outage_or_refusal(fake_backend: str) -> None:
+    client = make_client(fake_backend, 1.0)
     FakeBackend.status = 503
     with pytest.raises(BackendUnavailable):
         client.request("POST", "/_msearch", "{}\n{}\n")
@@ -489,23 +477,25 @@ def test_client_errors_map_to_outage_or_refusal(fake_backend: str, flavour: str)
     client.close()
 
 
-def test_the_client_kind_comes_from_the_root_endpoint(fake_backend: str) -> None:
-    assert probe_flavour(fake_backend, 1.0) == "elasticsearch"
-    FakeBackend.root = {"version": {"distribution": "opensearch", "number": "2.19.1"}}
-    try:
-        assert probe_flavour(fake_backend, 1.0) == "opensearch"
-    finally:
-        FakeBackend.root = {"version": {"number": "8.14.1", "build_flavor": "default"}}
+def test_the_node_version_and_a_server_that_is_not_elasticsearch(fake_backend: str) -> None:
+    client = make_client(fake_backend, 1.0)
+    assert node_version(client) == "8.14.1"
+    client.close()
+    # The client checks the product once, on its first answer.
+    FakeBackend.product = ""  # e.g. OpenSearch, which the official client refuses
+    other = make_client(fake_backend, 1.0)
+    with pytest.raises(BackendError, match="unsupported_product"):
+        node_version(other)
+    other.close()
 
 
 @pytest.mark.parametrize("status", [400, 429, 500, 503])
 def test_a_failed_search_leaves_the_answer_to_the_other_signals(
     fake_backend: str, status: int
 ) -> None:
-    signal = ElasticsearchSignal(make_client(fake_backend, 1.0, "opensearch"), "p")
-    signal._parts = {p.sku: p for p in PARTS}  # as if loaded
+    signal = loaded_signal(fake_backend)
     FakeBackend.status = status
     with pytest.raises(SignalUnavailable):
         signal.search(Query.parse("radiator"), 3)
-    assert not signal.stale  # nothing was lost: no rebuild
+    assert not signal.index.stale  # nothing was lost: no rebuild
     signal.close()

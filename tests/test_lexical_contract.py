@@ -10,10 +10,12 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from matcher.catalog import Part, make_part
+from matcher.elastic.client import make_client
+from matcher.elastic.index_writer import ElasticsearchIndex
 from matcher.examples import Example
 from matcher.query import Query
 from matcher.signals.base import Hit, Signal
-from matcher.signals.elasticsearch import ElasticsearchSignal, make_client
+from matcher.signals.elasticsearch import ElasticsearchSignal
 from matcher.signals.lexical import BM25Signal
 
 PARTS = [
@@ -58,9 +60,10 @@ def make_signal(request: pytest.FixtureRequest) -> Iterator[MakeSignal]:
     numbers = itertools.count()
 
     def make(history: bool = True) -> Signal:
-        return ElasticsearchSignal(
+        index = ElasticsearchIndex(
             client, f"{prefix}-{next(numbers)}", history=history, swap_grace_s=0
         )
+        return ElasticsearchSignal(index)
 
     yield make
     client.close()

@@ -132,11 +132,13 @@ def mine_triplets(
             by_vector = [
                 catalog_skus[j] for j in near_catalog[offset] if other_part(catalog_skus[j])
             ][: config.depth]
-            rankings = [r for r in (by_bm25, by_vector) if r]
-            if rankings:
-                negative_sku = rng.choice(rng.choice(rankings))
-            else:
-                negative_sku = rng.choice([s for s in catalog_skus if other_part(s)])
+            # Neither ranking offers another part only on tiny catalogs: any other part will do.
+            rankings = [r for r in (by_bm25, by_vector) if r] or [
+                [s for s in catalog_skus if other_part(s)]
+            ]
+            if not rankings[0]:
+                continue  # every other part has this part's very catalog text
+            negative_sku = rng.choice(rng.choice(rankings))
             catalog_negative = Triplet(
                 text, positive, catalog[negative_sku], sku, negative_sku, CATALOG
             )
