@@ -1,11 +1,14 @@
 """The console's pages and actions (Starlette).
 
-Every page needs a logged-in staff member; every POST needs the session's CSRF token. gRPC
-calls block, so they run on Starlette's thread pool, never on the event loop.
+Every page needs a logged-in staff member (a server-side session, console/sessions.py); every
+POST needs the session's CSRF token, or before login the login form's. Failed logins are
+limited (console/login_limits.py). gRPC calls block, so they run on Starlette's thread pool,
+never on the event loop.
 """
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -17,7 +20,6 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
-from starlette.middleware.sessions import SessionMiddleware
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Mount, Route
@@ -25,12 +27,28 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from console.backend import Backend
-from console.security import CSRF_FIELD, SecurityHeaders, Staff, checked_form, csrf_token
-from console.views import candidate_views, queue_row, search_views, short, when
+from console.login_limits import LoginLimits, retry_after_header
+from console.security import (
+    CSRF_FIELD,
+    LOGIN_COOKIE,
+    LOGIN_COOKIE_MAX_AGE_S,
+    SESSION_COOKIE,
+    Cookies,
+    SecurityHeaders,
+    Staff,
+    checked_form,
+)
+from console.sessions import Session, SessionStore
+from console.views import (
+    candidate_views,
+    default_candidate,
+    queue_row,
+    search_views,
+    short,
+    when,
+)
 
 HERE = Path(__file__).parent
-SESSION_COOKIE = "partmatch_console"
-SESSION_MAX_AGE_S = 12 * 3600
 PAGE_SIZE = 50
 
 T = TypeVar("T")
@@ -53,29 +71,71 @@ def templates() -> Jinja2Templates:
 
 
 class Console:
-    def __init__(self, backend: Backend, staff: Staff) -> None:
+    def __init__(
+        self,
+        backend: Backend,
+        staff: Staff,
+        sessions: SessionStore,
+        limits: LoginLimits,
+        cookies: Cookies,
+    ) -> None:
         self.backend = backend
         self.staff = staff
+        self.sessions = sessions
+        self.limits = limits
+        self.cookies = cookies
         self.templates = templates()
 
     # -- helpers ---------------------------------------------------------------------------
 
+    def session(self, request: Request) -> Session | None:
+        """The request's live session, if its id is in the table and its token unchanged."""
+        session_id = request.cookies.get(SESSION_COOKIE)
+        if not session_id:
+            return None
+        session = self.sessions.get(session_id)
+        if session is None:
+            return None
+        if not self.staff.owns(session):
+            self.sessions.delete(session.id)
+            return None
+        return session
+
     def render(
         self, request: Request, name: str, context: dict[str, Any], status: int = 200
     ) -> Response:
+        session = self.session(request)
+        nonce = ""
+        if session is None:
+            nonce = request.cookies.get(LOGIN_COOKIE) or secrets.token_urlsafe(32)
+        flash = session.flash if session else ""
+        if session:
+            session.flash = ""
         base = {
-            "user": self.staff.user(request),
+            "user": session.user if session else None,
             "csrf_field": CSRF_FIELD,
-            "csrf_token": csrf_token(request),
-            "flash": request.session.pop("flash", ""),
+            "csrf_token": session.csrf if session else self.staff.login_token(nonce),
+            "flash": flash,
         }
-        return self.templates.TemplateResponse(request, name, base | context, status_code=status)
+        response = self.templates.TemplateResponse(
+            request, name, base | context, status_code=status
+        )
+        if nonce:
+            # Set on every anonymous page, so an open login form keeps a fresh cookie.
+            self.cookies.set(response, LOGIN_COOKIE, nonce, LOGIN_COOKIE_MAX_AGE_S)
+        return response
 
-    def user(self, request: Request) -> str:
-        user = self.staff.user(request)
-        if user is None:
+    def user(self, request: Request) -> Session:
+        session = self.session(request)
+        if session is None:
             raise LoginRequired
-        return user
+        return session
+
+    def to_login(self, request: Request) -> Response:
+        response = RedirectResponse("/login", 303)
+        if SESSION_COOKIE in request.cookies:
+            self.cookies.delete(response, SESSION_COOKIE)
+        return response
 
     async def call(self, function: Callable[..., T], *args: Any) -> T:
         return await run_in_threadpool(function, *args)
@@ -83,29 +143,54 @@ class Console:
     # -- login -----------------------------------------------------------------------------
 
     async def login_form(self, request: Request) -> Response:
-        if self.staff.user(request):
+        if self.session(request):
             return RedirectResponse("/queue", 303)
         return self.render(request, "login.html", {"error": "", "name": ""})
 
     async def login(self, request: Request) -> Response:
-        form = await checked_form(request)
+        nonce = request.cookies.get(LOGIN_COOKIE)
+        form = await checked_form(request, self.staff.login_token(nonce) if nonce else None)
         name = str(form.get("name", "")).strip()
         token = str(form.get("token", "")).strip()
+        # The peer of the TCP connection (uvicorn runs without proxy headers, so a client
+        # cannot pick its own address by sending X-Forwarded-For).
+        address = request.client.host if request.client else ""
+        wait = self.limits.retry_after(name, address)
+        if wait > 0:
+            # Checked before the token, so even the right token is refused while locked.
+            context = {
+                "error": "Too many failed logins for this name or from this address. "
+                f"Try again in {retry_after_header(wait)} seconds.",
+                "name": name,
+            }
+            response = self.render(request, "login.html", context, status=429)
+            response.headers["retry-after"] = retry_after_header(wait)
+            return response
         if not self.staff.check(name, token):
+            self.limits.failed(name, address)
             context = {"error": "Unknown name or token.", "name": name}
             return self.render(request, "login.html", context, status=401)
-        self.staff.log_in(request, name)
-        return RedirectResponse("/queue", 303)
+        self.limits.succeeded(name)
+        if old := request.cookies.get(SESSION_COOKIE):
+            self.sessions.delete(old)
+        session = self.sessions.create(name, self.staff.fingerprint(name))
+        response = RedirectResponse("/queue", 303)
+        self.cookies.set(response, SESSION_COOKIE, session.id, int(self.sessions.absolute_s))
+        self.cookies.delete(response, LOGIN_COOKIE)
+        return response
 
     async def logout(self, request: Request) -> Response:
-        await checked_form(request)
-        request.session.clear()
-        return RedirectResponse("/login", 303)
+        session = self.session(request)
+        if session is not None:
+            await checked_form(request, session.csrf)
+            # Gone from the table: every copy of the cookie is now refused.
+            self.sessions.delete(session.id)
+        return self.to_login(request)
 
     # -- queue and items -------------------------------------------------------------------
 
     async def queue(self, request: Request) -> Response:
-        user = self.user(request)
+        user = self.user(request).user
         text = request.query_params.get("q", "").strip()
         sku = request.query_params.get("sku", "").strip()
         page_token = request.query_params.get("page", "")
@@ -120,16 +205,19 @@ class Console:
         return self.render(request, "queue.html", context)
 
     async def item(self, request: Request, error: str = "", status: int = 200) -> Response:
-        user = self.user(request)
+        user = self.user(request).user
         review_id = request.path_params["review_id"]
         item = await self.call(self.backend.get, user, review_id)
         find = request.query_params.get("find", "").strip()
-        candidates = await self.call(self._candidates, item)
-        results = await self.call(self._search, item, find) if find else []
+        candidates = await self.call(self._candidates, user, item)
+        results = await self.call(self._search, user, item, find) if find else []
+        default, no_default = default_candidate(candidates)
         context = {
             "item": item,
             "resolved": item.status == pb.RESOLVED,
             "candidates": candidates,
+            "default": default,
+            "no_default": no_default,
             "find": find,
             "results": results,
             "error": error,
@@ -137,8 +225,9 @@ class Console:
         return self.render(request, "item.html", context, status=status)
 
     async def resolve(self, request: Request) -> Response:
-        user = self.user(request)
-        form = await checked_form(request)
+        session = self.user(request)
+        user = session.user
+        form = await checked_form(request, session.csrf)
         review_id = request.path_params["review_id"]
         choice = form.get("choice")
         sku = str(form.get("sku", "")).strip()
@@ -156,28 +245,30 @@ class Console:
                 return await self.item(request, error=_details(exc), status=status)
             raise
         outcome = "names no part" if item.names_no_part else item.resolved_sku
-        request.session["flash"] = f"Resolved “{short(item.text, 60)}” as {outcome}."
+        session.flash = f"Resolved “{short(item.text, 60)}” as {outcome}."
         target = f"/items/{next_id}" if next_id and next_id != review_id else "/queue"
         return RedirectResponse(target, 303)
 
     async def skip(self, request: Request) -> Response:
-        user = self.user(request)
+        user = self.user(request).user
         review_id = request.path_params["review_id"]
         next_id = await self.call(self.backend.next_after, user, review_id)
         target = f"/items/{next_id}" if next_id and next_id != review_id else "/queue"
         return RedirectResponse(target, 303)
 
-    def _candidates(self, item: pb.ReviewItem) -> list[Any]:
-        active = self.backend.active_parts()
-        return candidate_views(item, self.backend.part, lambda sku: sku in active)
+    def _candidates(self, user: str, item: pb.ReviewItem) -> list[Any]:
+        active = self.backend.active_parts(user)
+        return candidate_views(
+            item, lambda sku: self.backend.part(user, sku), lambda sku: sku in active
+        )
 
-    def _search(self, item: pb.ReviewItem, find: str) -> list[Any]:
-        return search_views(item, list(self.backend.search(find)))
+    def _search(self, user: str, item: pb.ReviewItem, find: str) -> list[Any]:
+        return search_views(item, list(self.backend.search(user, find)))
 
     # -- errors ----------------------------------------------------------------------------
 
     async def on_login_required(self, request: Request, exc: Exception) -> Response:
-        return RedirectResponse("/login", 303)
+        return self.to_login(request)
 
     async def on_http_error(self, request: Request, exc: Exception) -> Response:
         assert isinstance(exc, HTTPException)
@@ -192,8 +283,9 @@ class Console:
         code = _code(exc)
         if code == grpc.StatusCode.UNAUTHENTICATED:
             # The server no longer accepts this person's token: make them log in again.
-            request.session.clear()
-            return RedirectResponse("/login", 303)
+            if session_id := request.cookies.get(SESSION_COOKIE):
+                self.sessions.delete(session_id)
+            return self.to_login(request)
         status, message = {
             grpc.StatusCode.NOT_FOUND: (404, "No such review item."),
             grpc.StatusCode.INVALID_ARGUMENT: (400, _details(exc)),
@@ -223,8 +315,23 @@ async def home(request: Request) -> Response:
     return RedirectResponse("/queue", 303)
 
 
-def create_app(backend: Backend, staff: Staff, secret: str, https_only: bool = False) -> Starlette:
-    console = Console(backend, staff)
+def create_app(
+    backend: Backend,
+    staff: Staff,
+    *,
+    secure_cookies: bool = False,
+    sessions: SessionStore | None = None,
+    limits: LoginLimits | None = None,
+) -> Starlette:
+    """The console app. `secure_cookies`: the browser reaches it over HTTPS (directly or
+    through a TLS-terminating proxy), so its cookies are marked Secure."""
+    console = Console(
+        backend,
+        staff,
+        sessions if sessions is not None else SessionStore(),
+        limits if limits is not None else LoginLimits(),
+        Cookies(secure_cookies),
+    )
     routes = [
         Route("/", home, methods=["GET"]),
         Route("/login", console.login_form, methods=["GET"]),
@@ -236,20 +343,9 @@ def create_app(backend: Backend, staff: Staff, secret: str, https_only: bool = F
         Route("/items/{review_id}/next", console.skip, methods=["GET"]),
         Mount("/static", StaticFiles(directory=HERE / "static"), name="static"),
     ]
-    middleware = [
-        Middleware(SecurityHeaders),
-        Middleware(
-            SessionMiddleware,
-            secret_key=secret,
-            session_cookie=SESSION_COOKIE,
-            max_age=SESSION_MAX_AGE_S,
-            same_site="strict",
-            https_only=https_only,
-        ),
-    ]
     return Starlette(
         routes=routes,
-        middleware=middleware,
+        middleware=[Middleware(SecurityHeaders)],
         exception_handlers={
             LoginRequired: console.on_login_required,
             HTTPException: console.on_http_error,

@@ -17,6 +17,8 @@ from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
 from console.explain import search_parts
+from matcher.channel import open_channel
+from matcher.config import Settings
 
 # ListPending's own limit; "next item" looks this far down the queue.
 QUEUE_WINDOW = 500
@@ -31,10 +33,18 @@ def dial_address(address: str) -> str:
 
 
 class Backend:
-    def __init__(self, address: str, staff: Mapping[str, str], timeout_s: float = 10.0) -> None:
+    def __init__(
+        self,
+        address: str,
+        staff: Mapping[str, str],
+        settings: Settings | None = None,
+        timeout_s: float = 10.0,
+    ) -> None:
         self.address = dial_address(address)
         self._staff = dict(staff)
-        self._channel = grpc.insecure_channel(self.address)
+        # The transport (TLS, mTLS, message limits) of the settings; each call carries the
+        # logged-in person's own token, never one of the console's.
+        self._channel = open_channel(self.address, settings or Settings.from_env())
         self._review = pb_grpc.ReviewStub(self._channel)
         self._catalog = pb_grpc.CatalogStub(self._channel)
         self._timeout_s = timeout_s
@@ -91,21 +101,24 @@ class Backend:
 
     # -- catalog ---------------------------------------------------------------------------
 
-    def active_parts(self) -> dict[str, pb.Part]:
+    # Catalog reads need a known caller too: they carry the logged-in person's token. The
+    # cache is shared, as every staff member may read the whole catalog.
+
+    def active_parts(self, user: str) -> dict[str, pb.Part]:
         with self._parts_lock:
             if time.monotonic() - self._parts_at > CATALOG_TTL_S:
-                self._parts = self._load_parts()
+                self._parts = self._load_parts(user)
                 self._parts_at = time.monotonic()
             return self._parts
 
-    def part(self, sku: str) -> pb.Part | None:
+    def part(self, user: str, sku: str) -> pb.Part | None:
         """A part, retired or not (a candidate may have been retired since it was queued)."""
-        cached = self.active_parts().get(sku)
+        cached = self.active_parts(user).get(sku)
         if cached is not None:
             return cached
         try:
             part: pb.Part = self._catalog.GetPart(
-                pb.GetPartRequest(sku=sku), timeout=self._timeout_s
+                pb.GetPartRequest(sku=sku), metadata=self._auth(user), timeout=self._timeout_s
             )
         except grpc.RpcError as exc:
             if exc.code() == grpc.StatusCode.NOT_FOUND:
@@ -113,15 +126,17 @@ class Backend:
             raise
         return part
 
-    def search(self, query: str, limit: int = 10) -> list[pb.Part]:
-        return search_parts(list(self.active_parts().values()), query, limit)
+    def search(self, user: str, query: str, limit: int = 10) -> list[pb.Part]:
+        return search_parts(list(self.active_parts(user).values()), query, limit)
 
-    def _load_parts(self) -> dict[str, pb.Part]:
+    def _load_parts(self, user: str) -> dict[str, pb.Part]:
         parts: dict[str, pb.Part] = {}
         token = ""
         while True:
             page: pb.ListPartsResponse = self._catalog.ListParts(
-                pb.ListPartsRequest(page_size=1000, page_token=token), timeout=self._timeout_s
+                pb.ListPartsRequest(page_size=1000, page_token=token),
+                metadata=self._auth(user),
+                timeout=self._timeout_s,
             )
             parts.update((p.sku, p) for p in page.parts)
             token = page.next_page_token

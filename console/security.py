@@ -1,8 +1,14 @@
-"""Logins, sessions and CSRF for the console.
+"""Logins, CSRF and cookies for the console.
 
-The session is a cookie signed with the console secret (Starlette's SessionMiddleware). It
-holds the staff name, a fingerprint of that person's token, and a CSRF token; never the token
-itself. The fingerprint makes a session die when its token is changed in the configuration.
+Sessions are server-side (console/sessions.py): the session cookie holds only a random id.
+Each session holds the staff name, a fingerprint of that person's token (never the token
+itself) and a CSRF token; the fingerprint makes a session die when its token is changed in the
+configuration.
+
+Before login there is no session, yet the login form still needs a CSRF token (else another
+site could log a reviewer in as the attacker). It is stateless: a random nonce in a cookie
+and, in the form, an HMAC of that nonce under the console secret. Another site can neither
+read the cookie nor compute the HMAC, and an anonymous visitor never adds server state.
 """
 
 from __future__ import annotations
@@ -15,9 +21,16 @@ from collections.abc import Mapping
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
+from starlette.responses import Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from console.sessions import Session
+
 CSRF_FIELD = "csrf_token"
+SESSION_COOKIE = "partmatch_console"
+LOGIN_COOKIE = "partmatch_console_login"
+# The login nonce only has to outlive one visit to the login form.
+LOGIN_COOKIE_MAX_AGE_S = 3600
 
 # Scripts and styles from our own /static only: even if some text escaped its escaping, an
 # inline <script> would not run.
@@ -48,43 +61,53 @@ class Staff:
         token = self._staff.get(name, "")
         return hmac.new(self._secret, f"{name}:{token}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    def user(self, request: Request) -> str | None:
-        """The logged-in staff name, if the session is valid for today's configuration."""
-        name = request.session.get("user")
-        if not isinstance(name, str) or name not in self._staff:
-            return None
-        key = request.session.get("key")
-        if not isinstance(key, str) or not hmac.compare_digest(key, self.fingerprint(name)):
-            return None
-        return name
+    def owns(self, session: Session) -> bool:
+        """Whether the session still belongs to a staff member with the same token."""
+        return session.user in self._staff and hmac.compare_digest(
+            session.key, self.fingerprint(session.user)
+        )
 
-    def log_in(self, request: Request, name: str) -> None:
-        request.session.clear()
-        request.session.update({"user": name, "key": self.fingerprint(name)})
-        new_csrf_token(request)
+    def login_token(self, nonce: str) -> str:
+        """The login form's CSRF token for the nonce in the browser's login cookie."""
+        return hmac.new(self._secret, f"login:{nonce}".encode(), hashlib.sha256).hexdigest()
 
 
-def csrf_token(request: Request) -> str:
-    token = request.session.get("csrf")
-    return token if isinstance(token, str) else new_csrf_token(request)
+class Cookies:
+    """How the console sets its cookies. Always HttpOnly (no script reads them) and
+    SameSite=Strict (no other site's page or form sends them); Secure when the console is
+    reached over HTTPS, so the browser never sends them in clear text."""
+
+    def __init__(self, secure: bool) -> None:
+        self.secure = secure
+
+    def set(self, response: Response, name: str, value: str, max_age: int) -> None:
+        response.set_cookie(
+            name,
+            value,
+            max_age=max_age,
+            path="/",
+            secure=self.secure,
+            httponly=True,
+            samesite="strict",
+        )
+
+    def delete(self, response: Response, name: str) -> None:
+        response.delete_cookie(name, path="/", secure=self.secure, httponly=True, samesite="strict")
 
 
-def new_csrf_token(request: Request) -> str:
-    token = secrets.token_urlsafe(32)
-    request.session["csrf"] = token
-    return token
-
-
-async def checked_form(request: Request) -> FormData:
-    """The POSTed form, once its CSRF token matches the session's; 403 otherwise."""
-    form = await request.form()
-    sent = form.get(CSRF_FIELD)
-    expected = request.session.get("csrf")
-    if not (
+def same_secret(sent: object, expected: str) -> bool:
+    return (
         isinstance(sent, str)
-        and isinstance(expected, str)
+        and bool(sent)
         and hmac.compare_digest(sent.encode(), expected.encode())
-    ):
+    )
+
+
+async def checked_form(request: Request, expected: str | None) -> FormData:
+    """The POSTed form, once its CSRF token matches `expected`; 403 otherwise (and when there
+    is nothing to expect: no session, or no login cookie)."""
+    form = await request.form()
+    if expected is None or not same_secret(form.get(CSRF_FIELD), expected):
         raise HTTPException(403, "The form is stale or was not sent by this console; reload it.")
     return form
 

@@ -27,6 +27,12 @@ class CandidateView:
     # False when the part was retired (or deleted) after the item was queued.
     choosable: bool
 
+    @property
+    def label(self) -> str:
+        """SKU and name as plain text (the template escapes it), for the button that
+        accepts this part: the reviewer reads what one keypress will do."""
+        return short(f"{self.sku} — {''.join(s.text for s in self.name)}", 90)
+
 
 @dataclass(frozen=True)
 class QueueRow:
@@ -84,6 +90,28 @@ def candidate_views(
             )
         )
     return views
+
+
+def default_candidate(candidates: list[CandidateView]) -> tuple[CandidateView | None, str]:
+    """The candidate that `a` accepts, or None and why there is none.
+
+    Only the model's top candidate, shown first on the page, may be the default; never a
+    search result. It stops being one when anything about it is odd: a confidence that is not
+    a probability (the model gives 0..1; 7.5, inf or NaN mean the item was tampered with),
+    or another candidate ranked below it with a higher confidence (the stored order is not
+    the model's). Then the reviewer must press a row's own Choose button: one keypress never
+    resolves an item to a part whose place on the page was not earned."""
+    if not candidates:
+        return None, ""
+    top = candidates[0]
+    if not top.choosable:
+        return None, f"the top candidate {top.sku} is retired"
+    # Written so that NaN fails every comparison, and so refuses.
+    if not 0.0 <= top.confidence <= 1.0:
+        return None, f"the top candidate {top.sku} has an impossible confidence"
+    if not all(c.confidence <= top.confidence for c in candidates[1:]):
+        return None, "the candidates are not in the model's order"
+    return top, ""
 
 
 def search_views(item: pb.ReviewItem, parts: list[NamedPart]) -> list[CandidateView]:

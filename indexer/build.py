@@ -27,7 +27,7 @@ def index_dataset(settings: Settings, data_dir: Path, progress: bool = True) -> 
     texts = [p.catalog_text() for p in dataset.catalog] + [e.text for e in dataset.history]
     encoder.encode(texts, progress=progress)
     cache = write_cache(settings.state_dir, encoder.fingerprint, encoder.known_vectors())
-    store = SqliteCatalogStore(settings.catalog_db)
+    store = SqliteCatalogStore(settings.catalog_db, settings.sqlite_synchronous)
     try:
         store.replace_all(dataset.catalog, dataset.history)
     finally:

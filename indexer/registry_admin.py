@@ -20,7 +20,6 @@ import fcntl
 import json
 import logging
 import os
-import re
 import shutil
 import time
 import uuid
@@ -33,6 +32,7 @@ from matcher.head import Head
 from matcher.registry import (
     CURRENT,
     METADATA,
+    VERSION_NAME,
     ModelError,
     ModelVersion,
     current_version,
@@ -47,7 +47,6 @@ log = logging.getLogger(__name__)
 
 HISTORY = "history.jsonl"
 GATE_METRIC = "acc@1"
-_VERSION = re.compile(r"^v(\d{4,})$")
 _LOCK = ".lock"
 
 
@@ -107,6 +106,10 @@ def register(
             if target.name == METADATA or target.parent != staging:
                 raise ValueError(f"extra file {relative!r}: must be a plain name, not {METADATA}")
             target.write_bytes(content)
+        # Every file and directory on disk before the rename: otherwise a power cut could
+        # leave a complete-looking version, even the current one, with empty or torn files
+        # (refused by its checksums, but a server would not start on it).
+        _fsync_tree(staging)
         files = {
             path.relative_to(staging).as_posix(): file_digest(path)
             for path in sorted(staging.rglob("*"))
@@ -141,7 +144,7 @@ def version_names(models_dir: Path) -> list[str]:
     found = [
         (int(m.group(1)), p.name)
         for p in models_dir.iterdir()
-        if p.is_dir() and (m := _VERSION.match(p.name))
+        if p.is_dir() and (m := VERSION_NAME.fullmatch(p.name))
     ]
     return [name for _, name in sorted(found)]
 
@@ -343,6 +346,15 @@ def _write_json(path: Path, content: Mapping[str, Any]) -> None:
         handle.write("\n")
         handle.flush()
         os.fsync(handle.fileno())
+
+
+def _fsync_tree(root: Path) -> None:
+    for path in sorted(root.rglob("*")):
+        if path.is_dir():
+            _fsync_dir(path)
+        elif path.is_file():
+            with path.open("rb") as handle:
+                os.fsync(handle.fileno())
 
 
 def _fsync_dir(path: Path) -> None:

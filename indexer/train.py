@@ -265,7 +265,7 @@ def load_training_data(settings: Settings, data_dir: Path | None, seed: int) -> 
             return TrainingData(dataset.catalog, dataset.history, dataset.valid, str(data_dir))
         history, valid = holdout(dataset.history, seed)
         return TrainingData(dataset.catalog, history, valid, f"{data_dir} (10% held out)")
-    store = SqliteCatalogStore(settings.catalog_db)
+    store = SqliteCatalogStore(settings.catalog_db, settings.sqlite_synchronous)
     try:
         parts, examples = store.parts(), store.examples()
     finally:

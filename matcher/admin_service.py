@@ -24,7 +24,13 @@ from matcher.catalog import Part
 from matcher.catalog_store import CatalogStore
 from matcher.config import Settings
 from matcher.engine import Matcher
-from matcher.registry import ModelError, current_version, open_version
+from matcher.registry import (
+    VERSION_NAME,
+    ModelError,
+    check_version_name,
+    current_version,
+    open_version,
+)
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +87,9 @@ class ModelReloader:
             except Exception as exc:
                 # Verified files that still do not load (e.g. a head whose arrays disagree):
                 # as unusable as a corrupt directory, and the old model must keep serving.
-                raise ModelError(f"model {name} failed to load: {exc}") from exc
+                # The reason goes to the log only: it may name files of this machine.
+                log.exception("model %s failed to load", name)
+                raise ModelError(f"model {name} failed to load; see the server log") from exc
             old = self.holder.swap(matcher)
             self._catch_up(matcher, parts)
             timer = threading.Timer(self.grace_s, old.close)
@@ -119,8 +127,12 @@ class AdminService(pb_grpc.AdminServicer):
         self, request: pb.ReloadModelRequest, context: grpc.ServicerContext
     ) -> pb.ReloadModelResponse:
         try:
+            if request.version:
+                check_version_name(request.version)
             result = self._reloader.reload(request.version)
         except ModelError as exc:
+            if request.version and not VERSION_NAME.fullmatch(request.version):
+                context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"version: {exc}")
             log.error("ReloadModel refused, the old model keeps serving: %s", exc)
             context.abort(grpc.StatusCode.FAILED_PRECONDITION, str(exc))
             raise AssertionError("unreachable: context.abort raises") from None

@@ -10,7 +10,7 @@ from matcher.config import Settings
 from matcher.decision import DecisionPolicy
 from matcher.embedding_cache import read_cache
 from matcher.encoder import Encoder
-from matcher.engine import Limits, Matcher
+from matcher.engine import Matcher
 from matcher.examples import Example
 from matcher.fusion import Fusion, WeightedFusion, load_fusion
 from matcher.head import Head
@@ -78,11 +78,7 @@ def build_matcher(
         fusion=fusion or WeightedFusion(),
         policy=policy or DecisionPolicy(),
         model_version=model.version if model else f"base-{encoder.fingerprint}",
-        limits=Limits(
-            max_text_chars=settings.max_text_chars,
-            max_top_k=settings.max_top_k,
-            max_batch=settings.max_batch,
-        ),
+        limits=settings.limits,
         remote_signals=["lexical"] if settings.es_url else [],
         remote_timeout_s=settings.es_timeout_s,
     )

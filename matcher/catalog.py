@@ -10,8 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-MAX_SKU_CHARS = 128
-MAX_FIELD_CHARS = 10_000
+from matcher.limits import DEFAULT_LIMITS, Limits, bad_sku_character, bad_text_character, describe
 
 
 class CatalogError(ValueError):
@@ -87,6 +86,21 @@ def part_from_dict(raw: Any, where: str) -> Part:
     )
 
 
+def check_sku(sku: Any, where: str, limits: Limits = DEFAULT_LIMITS) -> None:
+    """A SKU is visible text: no surrounding spaces, no control or invisible characters."""
+    if not isinstance(sku, str) or not sku.strip():
+        raise CatalogError(f"{where}: 'sku' must be a non-empty string")
+    shown = sku if len(sku) <= 40 else sku[:40] + "..."
+    if sku != sku.strip() or len(sku) > limits.max_sku_chars:
+        raise CatalogError(
+            f"{where}: sku {shown!r} must have no surrounding spaces "
+            f"and at most {limits.max_sku_chars} characters"
+        )
+    bad = bad_sku_character(sku)
+    if bad is not None:
+        raise CatalogError(f"{where}: sku {shown!r} holds the invisible character {describe(bad)}")
+
+
 def make_part(
     *,
     sku: Any,
@@ -96,26 +110,50 @@ def make_part(
     attributes: Mapping[str, str] | None = None,
     active: bool = True,
     where: str = "part",
+    limits: Limits = DEFAULT_LIMITS,
 ) -> Part:
-    if not isinstance(sku, str) or not sku.strip():
-        raise CatalogError(f"{where}: 'sku' must be a non-empty string")
-    if sku != sku.strip() or len(sku) > MAX_SKU_CHARS:
-        raise CatalogError(
-            f"{where}: sku {sku!r} must have no surrounding spaces "
-            f"and at most {MAX_SKU_CHARS} characters"
-        )
+    check_sku(sku, where, limits)
     if not isinstance(name, str) or not name.strip():
         raise CatalogError(f"{where}: part {sku!r} needs a non-empty 'name'")
-    for label, value in (("name", name), ("description", description)):
-        if len(value) > MAX_FIELD_CHARS:
-            raise CatalogError(f"{where}: part {sku!r} '{label}' is over {MAX_FIELD_CHARS} chars")
+    aliases = list(aliases)
+    attributes = dict(attributes or {})
+    fields: list[tuple[str, str, int, bool]] = [
+        ("name", name, limits.max_name_chars, False),
+        ("description", description, limits.max_description_chars, True),
+        *((f"aliases[{i}]", a, limits.max_alias_chars, False) for i, a in enumerate(aliases)),
+        *(
+            (f"attributes[{k!r}]", v, limits.max_attribute_value_chars, False)
+            for k, v in attributes.items()
+        ),
+    ]
+    for label, count, most in (
+        ("aliases", len(aliases), limits.max_aliases),
+        ("attributes", len(attributes), limits.max_attributes),
+    ):
+        if count > most:
+            raise CatalogError(f"{where}: part {sku!r} has {count} {label}; at most {most}")
+    for key in attributes:
+        if not key.strip() or len(key) > limits.max_attribute_key_chars:
+            raise CatalogError(
+                f"{where}: part {sku!r} attribute names must be 1 to "
+                f"{limits.max_attribute_key_chars} characters"
+            )
+        fields.append(("attribute name", key, limits.max_attribute_key_chars, False))
+    for label, value, most, newlines in fields:
+        if len(value) > most:
+            raise CatalogError(f"{where}: part {sku!r} {label} is over {most} characters")
+        bad = bad_text_character(value, allow_newlines=newlines)
+        if bad is not None:
+            raise CatalogError(
+                f"{where}: part {sku!r} {label} holds the control character {describe(bad)}"
+            )
     cleaned_aliases = tuple(dict.fromkeys(a.strip() for a in aliases if a.strip()))
     return Part(
         sku=sku,
         name=name.strip(),
         description=description.strip(),
         aliases=cleaned_aliases,
-        attributes=dict(attributes or {}),
+        attributes=attributes,
         active=active,
     )
 

@@ -58,11 +58,12 @@ CREATE TABLE IF NOT EXISTS examples (
 
 
 class SqliteCatalogStore:
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, synchronous: str = "FULL") -> None:
         self.path = path
         # One connection shared under a lock: writes are rare and short, and SQLite
-        # serialises writers anyway.
-        self._db = connect(path)
+        # serialises writers anyway. FULL by default: an acknowledged catalog change
+        # survives a power cut (Settings.sqlite_synchronous).
+        self._db = connect(path, synchronous)
         self._db.executescript(_SCHEMA)
         self._lock = threading.Lock()
 

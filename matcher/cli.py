@@ -89,7 +89,7 @@ def cmd_match(args: argparse.Namespace) -> int:
 
     settings = _settings(args)
     if args.server:
-        with MatchClient(args.server) as client:
+        with MatchClient(args.server, settings) as client:
             for text in args.texts:
                 print_response(text, client.match(text, args.top_k, args.vehicle))
         return 0
@@ -98,7 +98,7 @@ def cmd_match(args: argparse.Namespace) -> int:
     from matcher.catalog_store import SqliteCatalogStore
     from matcher.service import result_to_proto
 
-    store = SqliteCatalogStore(settings.catalog_db)
+    store = SqliteCatalogStore(settings.catalog_db, settings.sqlite_synchronous)
     # A one-off matcher in this process: it must not rebuild a running server's indexes.
     with offline_settings(settings) as own:
         matcher = build_matcher(own, store.parts(), store.examples())
@@ -204,11 +204,16 @@ def cmd_reload(args: argparse.Namespace) -> int:
     from partmatch.v1 import partmatch_pb2 as pb
     from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
-    address = args.server or Settings.from_env().grpc_address
-    with grpc.insecure_channel(address) as channel:
+    from matcher.channel import open_channel, token_metadata
+
+    settings = Settings.from_env()
+    address = args.server or settings.grpc_address
+    with open_channel(address, settings) as channel:
         try:
             response = pb_grpc.AdminStub(channel).ReloadModel(
-                pb.ReloadModelRequest(version=args.version or ""), timeout=args.timeout
+                pb.ReloadModelRequest(version=args.version or ""),
+                timeout=args.timeout,
+                metadata=token_metadata(settings.client_token),
             )
         except grpc.RpcError as exc:
             code = exc.code().name

@@ -4,21 +4,28 @@ from __future__ import annotations
 
 from types import TracebackType
 
-import grpc
 from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
+from matcher.channel import open_channel, token_metadata
+from matcher.config import Settings
+
 
 class MatchClient:
-    def __init__(self, address: str, timeout_s: float = 10.0) -> None:
-        self.channel = grpc.insecure_channel(address)
+    """Match over gRPC with the transport and token of `settings` (server_ca, client_cert,
+    client_key, client_token)."""
+
+    def __init__(self, address: str, settings: Settings, timeout_s: float = 10.0) -> None:
+        self.channel = open_channel(address, settings)
         self.matcher = pb_grpc.MatcherStub(self.channel)
-        self.catalog = pb_grpc.CatalogStub(self.channel)
+        self.metadata = token_metadata(settings.client_token)
         self.timeout_s = timeout_s
 
     def match(self, text: str, top_k: int = 5, vehicle: str = "") -> pb.MatchResponse:
         request = pb.MatchRequest(text=text, top_k=top_k, context=pb.MatchContext(vehicle=vehicle))
-        response: pb.MatchResponse = self.matcher.Match(request, timeout=self.timeout_s)
+        response: pb.MatchResponse = self.matcher.Match(
+            request, timeout=self.timeout_s, metadata=self.metadata
+        )
         return response
 
     def __enter__(self) -> MatchClient:

@@ -11,7 +11,10 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from matcher.limits import Limits
 
 
 class ConfigError(ValueError):
@@ -34,9 +37,25 @@ class Settings:
     # A local sentence-transformers model; used when the registry has no current model.
     model_path: str = field(default_factory=default_model_path)
     grpc_address: str = "127.0.0.1:50051"
+    # Limits on every field a caller sends, enforced at the edge (matcher/limits.py).
     max_text_chars: int = 1000
+    max_vehicle_chars: int = 200
     max_top_k: int = 50
     max_batch: int = 256
+    max_sku_chars: int = 128
+    max_name_chars: int = 500
+    max_description_chars: int = 10_000
+    max_aliases: int = 50
+    max_alias_chars: int = 200
+    max_attributes: int = 50
+    max_attribute_key_chars: int = 64
+    max_attribute_value_chars: int = 500
+    max_parts_per_call: int = 1000
+    # Largest gRPC message either way, the same in the server and the project's clients.
+    max_message_bytes: int = 4 * 1024 * 1024
+    # Calls in progress at once; past it the server answers RESOURCE_EXHAUSTED at once
+    # instead of queueing without bound.
+    max_concurrent_rpcs: int = 64
     # Elasticsearch 8 URL; empty means the embedded BM25 engine.
     es_url: str = ""
     es_index_prefix: str = "partmatch"
@@ -48,11 +67,40 @@ class Settings:
     # threads, and on a busy machine they thrash: measured 12 ms per query with 1 thread
     # against 50-330 ms with 2 while another process trained.
     torch_threads: int = 1
-    # Staff who may review: "name:token,name:token" (see parse_staff_tokens).
+    # Staff who may review: "name:token,name:token" (see parse_staff_tokens); role staff.
     staff_tokens: str = ""
-    # Where the staff review console listens, and the key that signs its session cookies.
+    # Callers and their roles: "name:role+role:token,..." (matcher/access.py), and a file of
+    # such entries, one per line. Tokens are compared in constant time and never logged.
+    tokens: str = ""
+    tokens_file: str = ""
+    # Match and MatchBatch need a token (role storefront) only when this is true.
+    match_requires_token: bool = False
+    # gRPC over TLS: the server's certificate chain and key (PEM files). With a client CA,
+    # every client must present a certificate it signed (mTLS).
+    tls_cert: str = ""
+    tls_key: str = ""
+    tls_client_ca: str = ""
+    # The project's own clients (CLI, console): the CA that signed the server's certificate
+    # (TLS when set), their certificate and key for mTLS, and the token they present.
+    server_ca: str = ""
+    client_cert: str = ""
+    client_key: str = ""
+    client_token: str = ""
+    # Where the staff review console listens, and the key of its login-form CSRF tokens and
+    # session token fingerprints (sessions themselves are server-side: console/sessions.py).
     console_address: str = "127.0.0.1:8080"
     console_secret: str = ""
+    # The console over HTTPS (PEM files); its session cookie is then Secure. Set
+    # console_secure_cookie behind a TLS-terminating proxy.
+    console_tls_cert: str = ""
+    console_tls_key: str = ""
+    console_secure_cookie: bool = False
+    # Failed logins per name and per client address before a lockout of console_lockout_s.
+    console_login_max_failures: int = 5
+    console_lockout_s: float = 300.0
+    # SQLite's synchronous setting for the catalog store and the review queue: NORMAL (WAL:
+    # a power cut may lose the last commits, never corrupt) or FULL (fsync on every commit).
+    sqlite_synchronous: str = "FULL"
     # Seconds between checks of models/current by the running server (0: off; reload with
     # `partmatch reload` instead).
     model_watch_s: float = 0
@@ -67,8 +115,16 @@ class Settings:
 
     @property
     def staff(self) -> dict[str, str]:
-        """Staff name -> token."""
-        return parse_staff_tokens(self.staff_tokens)
+        """Name -> token of everyone with the staff role (who may use the console)."""
+        from matcher.access import principals
+
+        return {p.name: p.token for p in principals(self) if "staff" in p.roles}
+
+    @property
+    def limits(self) -> Limits:
+        from matcher.limits import Limits
+
+        return Limits.from_settings(self)
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -98,9 +154,46 @@ class Settings:
             raise ConfigError(
                 f"PARTMATCH_GRPC_ADDRESS: expected HOST:PORT, got {self.grpc_address!r}"
             )
-        for name in ("max_text_chars", "max_top_k", "max_batch", "workers", "torch_threads"):
+        for f in fields(self):
+            if f.name.startswith("max_") and getattr(self, f.name) < 1:
+                raise ConfigError(f"PARTMATCH_{f.name.upper()}: must be at least 1")
+        for name in ("workers", "torch_threads", "console_login_max_failures"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"PARTMATCH_{name.upper()}: must be at least 1")
+        if self.max_message_bytes < 64 * 1024:
+            raise ConfigError("PARTMATCH_MAX_MESSAGE_BYTES: must be at least 65536")
+        if self.console_lockout_s < 0:
+            raise ConfigError("PARTMATCH_CONSOLE_LOCKOUT_S: must be 0 (off) or positive")
+        if self.sqlite_synchronous not in ("NORMAL", "FULL"):
+            raise ConfigError(
+                f"PARTMATCH_SQLITE_SYNCHRONOUS: NORMAL or FULL, got {self.sqlite_synchronous!r}"
+            )
+        for cert, key, what in (
+            ("tls_cert", "tls_key", "the server's TLS"),
+            ("client_cert", "client_key", "the client certificate"),
+            ("console_tls_cert", "console_tls_key", "the console's TLS"),
+        ):
+            if bool(getattr(self, cert)) != bool(getattr(self, key)):
+                raise ConfigError(
+                    f"PARTMATCH_{cert.upper()} and PARTMATCH_{key.upper()}: set both or "
+                    f"neither ({what})"
+                )
+        for name in (
+            "tls_cert",
+            "tls_key",
+            "tls_client_ca",
+            "server_ca",
+            "client_cert",
+            "client_key",
+            "console_tls_cert",
+            "console_tls_key",
+            "tokens_file",
+        ):
+            path = getattr(self, name)
+            if path and not Path(path).is_file():
+                raise ConfigError(f"PARTMATCH_{name.upper()}: {path!r} is not a readable file")
+        if self.tls_client_ca and not self.tls_cert:
+            raise ConfigError("PARTMATCH_TLS_CLIENT_CA: needs PARTMATCH_TLS_CERT and _KEY")
         if not 0.5 <= self.target_precision < 1.0:
             raise ConfigError("PARTMATCH_TARGET_PRECISION: must be in [0.5, 1)")
         if self.es_timeout_s <= 0:
@@ -109,7 +202,10 @@ class Settings:
             raise ConfigError("PARTMATCH_MODEL_WATCH_S: must be 0 (off) or positive")
         if self.es_url and not self.es_url.startswith(("http://", "https://")):
             raise ConfigError(f"ES_URL: expected an http(s) URL, got {self.es_url!r}")
-        parse_staff_tokens(self.staff_tokens)
+        # Parsed here, so a bad entry stops the start with its variable named.
+        from matcher.access import principals
+
+        principals(self)
         host, _, port = self.console_address.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(
@@ -157,6 +253,13 @@ def _convert(name: str, raw: Any, kind: Any) -> Any:
             return int(raw)
         if kind == "float":
             return float(raw)
+        if kind == "bool":
+            if isinstance(raw, bool):
+                return raw
+            text = str(raw).strip().lower()
+            if text not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError(raw)
+            return text in ("true", "1", "yes")
         return str(raw)
     except (TypeError, ValueError):
         raise ConfigError(f"{name}: expected {kind}, got {raw!r}") from None

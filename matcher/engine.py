@@ -18,6 +18,7 @@ from matcher.catalog import Part
 from matcher.decision import Decision, DecisionPolicy
 from matcher.examples import Example
 from matcher.fusion import Fusion, Ranked
+from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe
 from matcher.query import Query
 from matcher.signals.base import Hit, Signal, SignalUnavailable
 
@@ -29,14 +30,6 @@ CANDIDATE_POOL = 30
 
 class MatchInputError(ValueError):
     """A request the matcher refuses; the message names the field and the problem."""
-
-
-@dataclass(frozen=True)
-class Limits:
-    max_text_chars: int = 1000
-    max_top_k: int = 50
-    default_top_k: int = 5
-    max_batch: int = 256
 
 
 @dataclass(frozen=True)
@@ -75,7 +68,7 @@ class Matcher:
         self.fusion = fusion
         self.policy = policy
         self.model_version = model_version
-        self.limits = limits or Limits()
+        self.limits = limits or DEFAULT_LIMITS
         self._parts: dict[str, Part] = {}
         self._write_lock = threading.Lock()
         # Signals behind a network call run on a pool so that a slow backend costs at most
@@ -117,7 +110,7 @@ class Matcher:
 
     # -- matching --------------------------------------------------------------------------
 
-    def validate(self, text: str, top_k: int) -> int:
+    def validate(self, text: str, top_k: int, vehicle: str = "") -> int:
         """The effective top_k for a valid request; raises MatchInputError otherwise."""
         if not text or not text.strip():
             raise MatchInputError("text must not be empty or whitespace only")
@@ -125,6 +118,15 @@ class Matcher:
             raise MatchInputError(
                 f"text is {len(text)} characters; the limit is {self.limits.max_text_chars}"
             )
+        if len(vehicle) > self.limits.max_vehicle_chars:
+            raise MatchInputError(
+                f"context.vehicle is {len(vehicle)} characters; "
+                f"the limit is {self.limits.max_vehicle_chars}"
+            )
+        for field, value in (("text", text), ("context.vehicle", vehicle)):
+            bad = bad_text_character(value, allow_newlines=True)
+            if bad is not None:
+                raise MatchInputError(f"{field} holds the control character {describe(bad)}")
         if top_k < 0 or top_k > self.limits.max_top_k:
             raise MatchInputError(
                 f"top_k must be between 0 and {self.limits.max_top_k}, got {top_k}"
@@ -136,7 +138,7 @@ class Matcher:
         return self._search_all(Query.parse(text, vehicle=vehicle))
 
     def match(self, text: str, top_k: int = 0, vehicle: str = "") -> MatchResult:
-        k = self.validate(text, top_k)
+        k = self.validate(text, top_k, vehicle)
         hits, degraded = self.hits(text, vehicle)
         parts = self._parts
         ranked = [r for r in self.fusion.rank(hits) if r.sku in parts]

@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 CURRENT = "current"
 METADATA = "metadata.json"
+# What a version is called (v0001, v0002, ...): the only names ever joined to the registry's
+# path, so no caller can point a load outside it ("/etc", "../../x").
+# ASCII digits, and few enough that the name is always a valid file name.
+VERSION_NAME = re.compile(r"v([0-9]{4,12})")
 
 
 class ModelError(RuntimeError):
@@ -65,12 +70,20 @@ def current_version(models_dir: Path) -> str | None:
     return name or None
 
 
+def check_version_name(version: str) -> str:
+    if not isinstance(version, str) or not VERSION_NAME.fullmatch(version):
+        shown = version[:40] if isinstance(version, str) else type(version).__name__
+        raise ModelError(f"{shown!r} is not a model version name (v0001, v0002, ...)")
+    return version
+
+
 def open_version(models_dir: Path, version: str) -> ModelVersion:
-    """A verified version; raises ModelError if it is missing, incomplete or corrupt."""
-    path = models_dir / version
+    """A verified version; raises ModelError if it is missing, incomplete or corrupt. The
+    messages name the version, never a path: they reach remote callers."""
+    path = models_dir / check_version_name(version)
     meta_path = path / METADATA
     if not meta_path.is_file():
-        raise ModelError(f"model {version} at {path}: no {METADATA} (incomplete)")
+        raise ModelError(f"model {version}: not in the registry, or incomplete (no {METADATA})")
     try:
         metadata = json.loads(meta_path.read_text(encoding="utf-8"))
         files: dict[str, str] = metadata["files"]

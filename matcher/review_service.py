@@ -1,23 +1,23 @@
-"""gRPC servicers for the review queue (staff only) and storefront feedback.
+"""gRPC servicers for the review queue (role staff) and storefront feedback (role storefront).
 
-Review calls authenticate first: a caller without a valid staff token learns nothing else,
-not even whether its request was well formed.
+Who may call them is checked before a handler runs (matcher/access.py): a caller without a
+valid token learns nothing else, not even whether its request was well formed.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from typing import TypeVar
 
 import grpc
 from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
+from matcher.access import current_caller
 from matcher.grpc_errors import guard
+from matcher.limits import DEFAULT_LIMITS, Limits
 from matcher.review_store import (
-    MAX_TEXT_CHARS,
     ReviewConflict,
     ReviewInputError,
     ReviewItem,
@@ -45,36 +45,6 @@ def _guard(context: grpc.ServicerContext, call: Callable[[], Response], what: st
     return guard(context, call, what, _ERROR_CODES)
 
 
-class StaffAuth:
-    """Checks `authorization: Bearer <token>` metadata against the configured staff tokens."""
-
-    def __init__(self, staff: Mapping[str, str]) -> None:
-        self._staff = dict(staff)
-        if not self._staff:
-            log.warning("no staff tokens configured (PARTMATCH_STAFF_TOKENS): Review is closed")
-
-    def staff_name(self, context: grpc.ServicerContext) -> str:
-        """The caller's staff name; aborts UNAUTHENTICATED otherwise."""
-        header = ""
-        for key, value in context.invocation_metadata():
-            if key == "authorization" and isinstance(value, str):
-                header = value
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() == "bearer" and token:
-            # Compare with every token, always: the time taken does not reveal a near miss.
-            found = ""
-            for name, expected in self._staff.items():
-                if hmac.compare_digest(token.strip().encode(), expected.encode()):
-                    found = name
-            if found:
-                return found
-        context.abort(
-            grpc.StatusCode.UNAUTHENTICATED,
-            "Review needs `authorization: Bearer <token>` metadata with a staff token",
-        )
-        raise AssertionError("unreachable: context.abort raises")
-
-
 def item_to_proto(item: ReviewItem) -> pb.ReviewItem:
     return pb.ReviewItem(
         id=item.id,
@@ -96,21 +66,18 @@ def item_to_proto(item: ReviewItem) -> pb.ReviewItem:
     )
 
 
-def _check_length(value: str, name: str) -> None:
-    if len(value) > MAX_FIELD_CHARS:
-        raise ReviewInputError(f"{name} is over {MAX_FIELD_CHARS} characters")
+def _check_length(value: str, name: str, most: int = MAX_FIELD_CHARS) -> None:
+    if len(value) > most:
+        raise ReviewInputError(f"{name} is over {most} characters")
 
 
 class ReviewServicer(pb_grpc.ReviewServicer):
-    def __init__(self, store: ReviewStore, auth: StaffAuth) -> None:
+    def __init__(self, store: ReviewStore) -> None:
         self._store = store
-        self._auth = auth
 
     def ListPending(
         self, request: pb.ListPendingRequest, context: grpc.ServicerContext
     ) -> pb.ListPendingResponse:
-        self._auth.staff_name(context)
-
         def run() -> pb.ListPendingResponse:
             size = request.page_size or DEFAULT_PAGE_SIZE
             if not 0 < size <= MAX_PAGE_SIZE:
@@ -134,8 +101,6 @@ class ReviewServicer(pb_grpc.ReviewServicer):
     def GetReview(
         self, request: pb.GetReviewRequest, context: grpc.ServicerContext
     ) -> pb.ReviewItem:
-        self._auth.staff_name(context)
-
         def run() -> pb.ReviewItem:
             if not request.id:
                 raise ReviewInputError("id must not be empty")
@@ -146,8 +111,6 @@ class ReviewServicer(pb_grpc.ReviewServicer):
     def ResolveReview(
         self, request: pb.ResolveReviewRequest, context: grpc.ServicerContext
     ) -> pb.ReviewItem:
-        caller = self._auth.staff_name(context)
-
         def run() -> pb.ReviewItem:
             if not request.id:
                 raise ReviewInputError("id must not be empty")
@@ -157,12 +120,13 @@ class ReviewServicer(pb_grpc.ReviewServicer):
                 raise ReviewInputError("reviewer must not be empty")
             item = self._store.resolve(request.id, request.sku or None, request.reviewer)
             # The token says who called; reviewer says for whom (e.g. the console's user).
+            caller = current_caller()
             log.info(
                 "review %s resolved as %s by %s (token of %s)",
                 item.id,
                 item.resolved_sku or "names-no-part",
                 item.reviewer,
-                caller,
+                caller.name if caller else "nobody",
             )
             return item_to_proto(item)
 
@@ -170,8 +134,9 @@ class ReviewServicer(pb_grpc.ReviewServicer):
 
 
 class FeedbackServicer(pb_grpc.FeedbackServicer):
-    def __init__(self, store: ReviewStore) -> None:
+    def __init__(self, store: ReviewStore, limits: Limits = DEFAULT_LIMITS) -> None:
         self._store = store
+        self._limits = limits
 
     def ReportMapping(
         self, request: pb.ReportMappingRequest, context: grpc.ServicerContext
@@ -179,10 +144,11 @@ class FeedbackServicer(pb_grpc.FeedbackServicer):
         def run() -> pb.ReportMappingResponse:
             if not request.text.strip():
                 raise ReviewInputError("text must not be empty or whitespace only")
-            if len(request.text) > MAX_TEXT_CHARS:
-                raise ReviewInputError(f"text is over {MAX_TEXT_CHARS} characters")
+            if len(request.text) > self._limits.max_text_chars:
+                raise ReviewInputError(f"text is over {self._limits.max_text_chars} characters")
             if not request.sku:
                 raise ReviewInputError("sku must not be empty")
+            _check_length(request.sku, "sku", self._limits.max_sku_chars)
             _check_length(request.request_id, "request_id")
             recorded = self._store.record_feedback(request.text, request.sku, request.request_id)
             return pb.ReportMappingResponse(recorded=recorded)

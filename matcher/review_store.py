@@ -24,12 +24,12 @@ from typing import Any, Protocol
 
 from matcher.catalog_store import SqliteCatalogStore
 from matcher.engine import Candidate
+from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe
 from matcher.query import fold, words
 from matcher.sqlite_file import connect, transaction
 
 PENDING = "PENDING"
 RESOLVED = "RESOLVED"
-MAX_TEXT_CHARS = 1000
 MAX_REVIEWER_CHARS = 200
 
 
@@ -43,7 +43,8 @@ class ReviewNotFound(KeyError):
         self.review_id = review_id
 
     def __str__(self) -> str:
-        return f"no review item with id {self.review_id!r}"
+        # Shortened: the message goes back in gRPC trailers, which clients cap at 8-16 KiB.
+        return f"no review item with id {_shown(self.review_id)!r}"
 
 
 class ReviewConflict(RuntimeError):
@@ -81,6 +82,18 @@ class ReviewPage:
     total: int = 0
 
 
+@dataclass(frozen=True)
+class Queued:
+    """An answer to put before a person."""
+
+    text: str
+    vehicle: str
+    candidates: Sequence[Candidate]
+    request_id: str
+    model_version: str
+    priority: float | None = None
+
+
 class ReviewStore(Protocol):
     def enqueue(
         self,
@@ -91,6 +104,9 @@ class ReviewStore(Protocol):
         model_version: str,
         priority: float | None = None,
     ) -> str: ...
+
+    def enqueue_many(self, items: Sequence[Queued]) -> list[str]:
+        """All of them in one transaction, or none."""
 
     def list_pending(
         self,
@@ -171,12 +187,15 @@ class SqliteReviewStore:
     reads the parts it checks under the same write lock that commits its changes.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(
+        self, path: Path, limits: Limits = DEFAULT_LIMITS, synchronous: str = "FULL"
+    ) -> None:
         # The catalog store creates (and owns the schema of) `parts` and `examples`.
-        SqliteCatalogStore(path).close()
+        SqliteCatalogStore(path, synchronous).close()
         self.path = path
-        # FULL: a resolved item is a person's work; it must survive a power cut.
-        self._db = connect(path, synchronous="FULL")
+        self.limits = limits
+        # FULL by default: a resolved item is a person's work; it must survive a power cut.
+        self._db = connect(path, synchronous)
         self._db.executescript(_SCHEMA)
         # SQLite's lower() folds ASCII only; the filter must also find "Bremsbeläge".
         self._db.create_function("casefold", 1, fold, deterministic=True)
@@ -198,44 +217,53 @@ class SqliteReviewStore:
     ) -> str:
         """The id of the pending item for this text: a new one, or the one already waiting
         (whose count and priority go up; its first answer is kept as what was shown)."""
-        _check_text(text)
-        base = uncertainty(candidates) if priority is None else float(priority)
-        norm = normalise(text)
+        item = Queued(text, vehicle, candidates, request_id, model_version, priority)
+        return self.enqueue_many([item])[0]
+
+    def enqueue_many(self, items: Sequence[Queued]) -> list[str]:
+        """`enqueue` for each item, all in one transaction: a batch is queued whole or not."""
+        for index, item in enumerate(items):
+            _check_text(item.text, self.limits, f"items[{index}]: " if len(items) > 1 else "")
         with self._transaction() as db:
-            row = db.execute(
-                "SELECT id, seen, base_priority FROM reviews "
-                "WHERE norm_text = ? AND status = 'PENDING'",
-                (norm,),
-            ).fetchone()
-            if row is not None:
-                review_id, seen, first_base = row
-                seen += 1
-                # The most uncertain answer seen for this text is what a label would settle.
-                best = max(first_base, base)
-                db.execute(
-                    "UPDATE reviews SET seen = ?, base_priority = ?, priority = ? WHERE id = ?",
-                    (seen, best, best * repeat_boost(seen), review_id),
-                )
-                return str(review_id)
-            review_id = uuid.uuid4().hex
+            return [self._enqueue(db, item) for item in items]
+
+    def _enqueue(self, db: sqlite3.Connection, item: Queued) -> str:
+        base = uncertainty(item.candidates) if item.priority is None else float(item.priority)
+        norm = normalise(item.text)
+        row = db.execute(
+            "SELECT id, seen, base_priority FROM reviews "
+            "WHERE norm_text = ? AND status = 'PENDING'",
+            (norm,),
+        ).fetchone()
+        if row is not None:
+            review_id, seen, first_base = row
+            seen += 1
+            # The most uncertain answer seen for this text is what a label would settle.
+            best = max(first_base, base)
             db.execute(
-                "INSERT INTO reviews (id, text, norm_text, vehicle, candidates, status, "
-                "created_at, base_priority, seen, priority, request_id, model_version) "
-                "VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, 1, ?, ?, ?)",
-                (
-                    review_id,
-                    text,
-                    norm,
-                    vehicle,
-                    _encode_candidates(candidates),
-                    time.time(),
-                    base,
-                    base * repeat_boost(1),
-                    request_id,
-                    model_version,
-                ),
+                "UPDATE reviews SET seen = ?, base_priority = ?, priority = ? WHERE id = ?",
+                (seen, best, best * repeat_boost(seen), review_id),
             )
-            return review_id
+            return str(review_id)
+        review_id = uuid.uuid4().hex
+        db.execute(
+            "INSERT INTO reviews (id, text, norm_text, vehicle, candidates, status, "
+            "created_at, base_priority, seen, priority, request_id, model_version) "
+            "VALUES (?, ?, ?, ?, ?, 'PENDING', ?, ?, 1, ?, ?, ?)",
+            (
+                review_id,
+                item.text,
+                norm,
+                item.vehicle,
+                _encode_candidates(item.candidates),
+                time.time(),
+                base,
+                base * repeat_boost(1),
+                item.request_id,
+                item.model_version,
+            ),
+        )
+        return review_id
 
     def list_pending(
         self,
@@ -313,6 +341,9 @@ class SqliteReviewStore:
             raise ReviewInputError("reviewer must not be empty")
         if len(reviewer) > MAX_REVIEWER_CHARS:
             raise ReviewInputError(f"reviewer is over {MAX_REVIEWER_CHARS} characters")
+        bad = bad_text_character(reviewer)
+        if bad is not None:  # a name shown in the console: no controls, no reordering
+            raise ReviewInputError(f"reviewer holds the control character {describe(bad)}")
         if sku is not None and not sku:
             raise ReviewInputError("sku must not be empty; use None for names_no_part")
         with self._transaction() as db:
@@ -351,7 +382,7 @@ class SqliteReviewStore:
         False when the same report (request_id, text, sku) was already recorded: storefronts
         retry, and a duplicate would count one purchase twice in training.
         """
-        _check_text(text)
+        _check_text(text, self.limits)
         if not sku:
             raise ReviewInputError("sku must not be empty")
         with self._transaction() as db:
@@ -401,11 +432,17 @@ def _item(row: Sequence[Any]) -> ReviewItem:
     )
 
 
-def _check_text(text: str) -> None:
+def _check_text(text: str, limits: Limits, where: str = "") -> None:
     if not text or not text.strip():
-        raise ReviewInputError("text must not be empty or whitespace only")
-    if len(text) > MAX_TEXT_CHARS:
-        raise ReviewInputError(f"text is {len(text)} characters; the limit is {MAX_TEXT_CHARS}")
+        raise ReviewInputError(f"{where}text must not be empty or whitespace only")
+    if len(text) > limits.max_text_chars:
+        raise ReviewInputError(
+            f"{where}text is {len(text)} characters; the limit is {limits.max_text_chars}"
+        )
+    # What Match refuses must not become training data through feedback either.
+    bad = bad_text_character(text, allow_newlines=True)
+    if bad is not None:
+        raise ReviewInputError(f"{where}text holds the control character {describe(bad)}")
 
 
 def _check_active(db: sqlite3.Connection, sku: str, field_name: str) -> None:
@@ -469,5 +506,13 @@ def _decode_page_token(token: str) -> tuple[float, float, str]:
     try:
         priority, created_at, review_id = json.loads(base64.urlsafe_b64decode(token.encode()))
         return float(priority), float(created_at), str(review_id)
-    except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):
-        raise ReviewInputError(f"page_token {token!r} is not a token this server issued") from None
+    # RecursionError: deeply nested JSON; OverflowError: an integer too large for a float.
+    except (ValueError, TypeError, binascii.Error, RecursionError, OverflowError):
+        raise ReviewInputError(
+            f"page_token {_shown(token)!r} is not a token this server issued"
+        ) from None
+
+
+def _shown(value: str, most: int = 40) -> str:
+    """A caller's value as an error message may quote it: refusals go back in gRPC trailers."""
+    return value if len(value) <= most else value[:most] + "..."

@@ -15,14 +15,16 @@ from grpc_reflection.v1alpha import reflection
 from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
+from matcher.access import interceptor_for
 from matcher.admin_service import AdminService, ModelReloader, RegistryWatcher
 from matcher.app import build_current_matcher
 from matcher.catalog_store import CatalogStore, SqliteCatalogStore
+from matcher.channel import channel_options, server_credentials
 from matcher.config import Settings
 from matcher.decision import Decision
 from matcher.engine import Matcher, MatchResult
-from matcher.review_service import FeedbackServicer, ReviewServicer, StaffAuth
-from matcher.review_store import ReviewStore, SqliteReviewStore
+from matcher.review_service import FeedbackServicer, ReviewServicer
+from matcher.review_store import Queued, ReviewStore, SqliteReviewStore
 from matcher.service import CatalogService, MatcherService
 
 log = logging.getLogger(__name__)
@@ -59,14 +61,19 @@ def create_server(
     store: CatalogStore,
     reviews: ReviewStore | None = None,
 ) -> tuple[grpc.Server, int]:
+    limits = settings.limits
     # The queue shares the catalog's SQLite file: a label and its SKU check are one transaction.
     if reviews is None:
         path = store.path if isinstance(store, SqliteCatalogStore) else settings.catalog_db
-        reviews = SqliteReviewStore(path)
+        reviews = SqliteReviewStore(path, limits, settings.sqlite_synchronous)
     review_store = reviews
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="grpc"),
-        options=[("grpc.max_receive_message_length", 32 * 1024 * 1024)],
+        interceptors=[interceptor_for(settings)],
+        options=channel_options(settings),
+        # Past this many calls in progress the server answers RESOURCE_EXHAUSTED at once:
+        # a flood gets fast refusals instead of a queue that makes everyone wait.
+        maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
     health_servicer = health.HealthServicer()
 
@@ -80,28 +87,28 @@ def create_server(
             health_servicer.set(SIGNAL_HEALTH_PREFIX + name.name, status)
         return result
 
-    def enqueue_for_review(result: MatchResult) -> MatchResult:
-        if result.decision is not Decision.NEEDS_REVIEW:
-            return result
-        # A failure here fails the Match (INTERNAL, retried by the client) rather than answer
+    def enqueue_for_review(results: list[MatchResult]) -> list[MatchResult]:
+        results = [track_degraded(r) for r in results]
+        waiting = [i for i, r in enumerate(results) if r.decision is Decision.NEEDS_REVIEW]
+        if not waiting:
+            return results
+        # One transaction for a whole batch: it is queued whole or not at all. A failure
+        # here fails the call (INTERNAL, retried by the client) rather than answer
         # NEEDS_REVIEW for an item that never reached the queue.
-        review_id = review_store.enqueue(
-            result.text,
-            result.vehicle,
-            result.candidates,
-            result.request_id,
-            result.model_version,
+        ids = review_store.enqueue_many(
+            [
+                Queued(r.text, r.vehicle, r.candidates, r.request_id, r.model_version)
+                for r in (results[i] for i in waiting)
+            ]
         )
-        return dataclasses.replace(result, review_id=review_id)
+        for i, review_id in zip(waiting, ids, strict=True):
+            results[i] = dataclasses.replace(results[i], review_id=review_id)
+        return results
 
-    pb_grpc.add_MatcherServicer_to_server(
-        MatcherService(holder, lambda r: enqueue_for_review(track_degraded(r))), server
-    )
-    pb_grpc.add_ReviewServicer_to_server(
-        ReviewServicer(review_store, StaffAuth(settings.staff)), server
-    )
-    pb_grpc.add_FeedbackServicer_to_server(FeedbackServicer(review_store), server)
-    pb_grpc.add_CatalogServicer_to_server(CatalogService(store, holder), server)
+    pb_grpc.add_MatcherServicer_to_server(MatcherService(holder, enqueue_for_review), server)
+    pb_grpc.add_ReviewServicer_to_server(ReviewServicer(review_store), server)
+    pb_grpc.add_FeedbackServicer_to_server(FeedbackServicer(review_store, limits), server)
+    pb_grpc.add_CatalogServicer_to_server(CatalogService(store, holder, limits), server)
     pb_grpc.add_AdminServicer_to_server(
         AdminService(ModelReloader(settings, holder, store)), server
     )
@@ -118,21 +125,25 @@ def create_server(
         ),
         server,
     )
-    port = server.add_insecure_port(settings.grpc_address)
+    credentials = server_credentials(settings)
+    if credentials is None:
+        port = server.add_insecure_port(settings.grpc_address)
+    else:
+        port = server.add_secure_port(settings.grpc_address, credentials)
     if port == 0:
         raise RuntimeError(f"cannot listen on {settings.grpc_address}")
     return server, port
 
 
 def serve(settings: Settings) -> None:
-    store = SqliteCatalogStore(settings.catalog_db)
+    store = SqliteCatalogStore(settings.catalog_db, settings.sqlite_synchronous)
     parts, examples = store.parts(), store.examples()
     if not parts:
         log.warning(
             "the catalog store %s is empty: run `partmatch index` first", settings.catalog_db
         )
     holder = MatcherHolder(build_current_matcher(settings, parts, examples))
-    reviews = SqliteReviewStore(settings.catalog_db)
+    reviews = SqliteReviewStore(settings.catalog_db, settings.limits, settings.sqlite_synchronous)
     server, port = create_server(settings, holder, store, reviews)
     server.start()
     watcher = (
@@ -141,8 +152,11 @@ def serve(settings: Settings) -> None:
         else None
     )
     host = settings.grpc_address.rpartition(":")[0]
+    tls = "TLS" if settings.tls_cert else "plaintext"
+    if settings.tls_client_ca:
+        tls = "mutual TLS"
     # Printed for people and for scripts that wait for the port.
-    print(f"partmatch serving on {host}:{port} ({len(parts)} parts)", flush=True)
+    print(f"partmatch serving on {host}:{port} ({len(parts)} parts, {tls})", flush=True)
     stopped = threading.Event()
 
     def stop(signum: int, frame: FrameType | None) -> None:

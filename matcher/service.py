@@ -15,18 +15,30 @@ import grpc
 from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
-from matcher.catalog import CatalogError, Part, check_unique, make_part
+from matcher.catalog import CatalogError, Part, check_sku, check_unique, make_part
 from matcher.catalog_store import CatalogStore, UnknownSkus
 from matcher.engine import Matcher, MatchInputError, MatchResult
 from matcher.grpc_errors import guard
+from matcher.limits import DEFAULT_LIMITS, Limits
 
 log = logging.getLogger(__name__)
 
 MAX_PAGE_SIZE = 1000
 DEFAULT_PAGE_SIZE = 100
-MAX_PARTS_PER_CALL = 10_000
+
+
+class DeadlineExceeded(RuntimeError):
+    """The caller's deadline passed: no use computing an answer nobody will read."""
+
+
+def _check_deadline(context: grpc.ServicerContext) -> None:
+    remaining = context.time_remaining()
+    if remaining is not None and remaining <= 0:
+        raise DeadlineExceeded("the call's deadline passed before it was answered")
+
 
 _ERROR_CODES = (
+    (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (MatchInputError, grpc.StatusCode.INVALID_ARGUMENT),
     (CatalogError, grpc.StatusCode.INVALID_ARGUMENT),
     (UnknownSkus, grpc.StatusCode.NOT_FOUND),
@@ -63,7 +75,7 @@ def part_to_proto(part: Part) -> pb.Part:
     )
 
 
-def part_from_proto(message: pb.Part, index: int) -> Part:
+def part_from_proto(message: pb.Part, index: int, limits: Limits = DEFAULT_LIMITS) -> Part:
     # A part sent to UpsertParts is active: retiring is RetireParts' job.
     return make_part(
         sku=message.sku,
@@ -73,25 +85,33 @@ def part_from_proto(message: pb.Part, index: int) -> Part:
         attributes=dict(message.attributes),
         active=True,
         where=f"parts[{index}]",
+        limits=limits,
     )
+
+
+# Field tags and length prefixes around each part and the token in a ListParts answer.
+_PART_OVERHEAD_BYTES = 16
+_PAGE_OVERHEAD_BYTES = 1024
 
 
 class MatcherService(pb_grpc.MatcherServicer):
     def __init__(
         self,
         matcher: Callable[[], Matcher],
-        on_result: Callable[[MatchResult], MatchResult] | None = None,
+        on_results: Callable[[list[MatchResult]], list[MatchResult]] | None = None,
     ) -> None:
         # A callable, not a Matcher: the server swaps in a new model without a restart.
         self._matcher = matcher
-        self._on_result = on_result or (lambda r: r)
+        # Side effects of answers (the review queue), applied once per call to all of them.
+        self._on_results = on_results or (lambda results: results)
 
     def Match(self, request: pb.MatchRequest, context: grpc.ServicerContext) -> pb.MatchResponse:
         def run() -> pb.MatchResponse:
+            _check_deadline(context)
             result = self._matcher().match(
                 request.text, request.top_k, vehicle=request.context.vehicle
             )
-            return result_to_proto(self._on_result(result))
+            return result_to_proto(self._on_results([result])[0])
 
         return _guard(context, run, "Match")
 
@@ -100,6 +120,8 @@ class MatcherService(pb_grpc.MatcherServicer):
     ) -> pb.MatchBatchResponse:
         def run() -> pb.MatchBatchResponse:
             matcher = self._matcher()
+            if not request.requests:
+                raise MatchInputError("requests must not be empty")
             if len(request.requests) > matcher.limits.max_batch:
                 raise MatchInputError(
                     f"requests has {len(request.requests)} items; "
@@ -108,24 +130,28 @@ class MatcherService(pb_grpc.MatcherServicer):
             # Validate everything first: a bad item fails the batch before any work is done.
             for i, item in enumerate(request.requests):
                 try:
-                    matcher.validate(item.text, item.top_k)
+                    matcher.validate(item.text, item.top_k, item.context.vehicle)
                 except MatchInputError as exc:
                     raise MatchInputError(f"requests[{i}]: {exc}") from None
-            responses = [
-                result_to_proto(
-                    self._on_result(matcher.match(r.text, r.top_k, vehicle=r.context.vehicle))
-                )
-                for r in request.requests
-            ]
-            return pb.MatchBatchResponse(responses=responses)
+            results = []
+            for r in request.requests:
+                _check_deadline(context)
+                results.append(matcher.match(r.text, r.top_k, vehicle=r.context.vehicle))
+            # Only once every item is answered: the batch's reviews are queued whole or not.
+            return pb.MatchBatchResponse(
+                responses=[result_to_proto(r) for r in self._on_results(results)]
+            )
 
         return _guard(context, run, "MatchBatch")
 
 
 class CatalogService(pb_grpc.CatalogServicer):
-    def __init__(self, store: CatalogStore, matcher: Callable[[], Matcher]) -> None:
+    def __init__(
+        self, store: CatalogStore, matcher: Callable[[], Matcher], limits: Limits = DEFAULT_LIMITS
+    ) -> None:
         self._store = store
         self._matcher = matcher
+        self._limits = limits
 
     def UpsertParts(
         self, request: pb.UpsertPartsRequest, context: grpc.ServicerContext
@@ -133,9 +159,10 @@ class CatalogService(pb_grpc.CatalogServicer):
         def run() -> pb.UpsertPartsResponse:
             if not request.parts:
                 raise CatalogError("parts must not be empty")
-            if len(request.parts) > MAX_PARTS_PER_CALL:
-                raise CatalogError(f"at most {MAX_PARTS_PER_CALL} parts per call")
-            parts = [part_from_proto(p, i) for i, p in enumerate(request.parts)]
+            most = self._limits.max_parts_per_call
+            if len(request.parts) > most:
+                raise CatalogError(f"parts has {len(request.parts)} items; at most {most}")
+            parts = [part_from_proto(p, i, self._limits) for i, p in enumerate(request.parts)]
             check_unique(parts, "parts")
             self._store.upsert(parts)
             self._matcher().upsert(parts)
@@ -150,6 +177,12 @@ class CatalogService(pb_grpc.CatalogServicer):
             skus = list(dict.fromkeys(request.skus))
             if not skus:
                 raise CatalogError("skus must not be empty")
+            if len(skus) > self._limits.max_parts_per_call:
+                raise CatalogError(
+                    f"skus has {len(skus)} items; at most {self._limits.max_parts_per_call}"
+                )
+            for i, sku in enumerate(skus):
+                check_sku(sku, f"skus[{i}]", self._limits)
             self._store.retire(skus)
             self._matcher().retire(skus)
             return pb.RetirePartsResponse(retired=len(skus))
@@ -158,8 +191,7 @@ class CatalogService(pb_grpc.CatalogServicer):
 
     def GetPart(self, request: pb.GetPartRequest, context: grpc.ServicerContext) -> pb.Part:
         def run() -> pb.Part:
-            if not request.sku:
-                raise CatalogError("sku must not be empty")
+            check_sku(request.sku, "sku", self._limits)
             part = self._store.get(request.sku)
             if part is None:
                 raise UnknownSkus([request.sku])
@@ -177,11 +209,19 @@ class CatalogService(pb_grpc.CatalogServicer):
             after = _decode_token(request.page_token)
             parts = self._store.page(size + 1, after, request.include_retired)
             more = len(parts) > size
-            parts = parts[:size]
-            token = _encode_token(parts[-1].sku) if more and parts else ""
-            return pb.ListPartsResponse(
-                parts=[part_to_proto(p) for p in parts], next_page_token=token
-            )
+            page: list[pb.Part] = []
+            # A page stops short of the message limit, whatever the parts weigh; the rest
+            # comes on the next page.
+            budget = self._limits.max_message_bytes - _PAGE_OVERHEAD_BYTES
+            for part in parts[:size]:
+                message = part_to_proto(part)
+                budget -= message.ByteSize() + _PART_OVERHEAD_BYTES
+                if budget < 0 and page:
+                    more = True
+                    break
+                page.append(message)
+            token = _encode_token(page[-1].sku) if more and page else ""
+            return pb.ListPartsResponse(parts=page, next_page_token=token)
 
         return _guard(context, run, "ListParts")
 
@@ -201,5 +241,7 @@ def _decode_token(token: str) -> str:
     except (ValueError, UnicodeDecodeError):
         decoded = ""
     if not decoded.startswith(_TOKEN_PREFIX):
-        raise CatalogError(f"page_token {token!r} is not a token this server issued")
+        # Shortened: the message goes back in gRPC trailers, which clients cap at 8-16 KiB.
+        shown = token if len(token) <= 40 else token[:40] + "..."
+        raise CatalogError(f"page_token {shown!r} is not a token this server issued")
     return decoded.removeprefix(_TOKEN_PREFIX)

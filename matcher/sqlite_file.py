@@ -9,9 +9,13 @@ from contextlib import contextmanager
 from pathlib import Path
 
 
-def connect(path: Path, synchronous: str = "NORMAL") -> sqlite3.Connection:
+def connect(path: Path, synchronous: str = "FULL") -> sqlite3.Connection:
     """A connection shared by a store's threads under the store's lock. WAL lets readers in
-    other processes (the console, a trainer) read while the server writes."""
+    other processes (the console, a trainer) read while the server writes. `synchronous`:
+    FULL syncs every commit to disk; NORMAL, in WAL mode, may lose the last commits to a power
+    cut (never to a process crash) and never corrupts the file."""
+    if synchronous not in ("NORMAL", "FULL"):
+        raise ValueError(f"synchronous must be NORMAL or FULL, got {synchronous!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
     db = sqlite3.connect(path, check_same_thread=False, isolation_level=None, timeout=30.0)
     db.execute("PRAGMA journal_mode=WAL")

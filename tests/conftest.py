@@ -18,6 +18,11 @@ from matcher.examples import Example
 
 pytest_plugins = ["tests.search_node"]
 
+# A caller with every role, for tests about something other than who may call what
+# (tests/test_access.py covers that).
+TESTER_TOKEN = "tester-token-0123456789abcdef"
+TESTER = f"tester:storefront+catalog+staff+admin:{TESTER_TOKEN}"
+
 
 @pytest.fixture(scope="session")
 def base_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
@@ -31,7 +36,9 @@ def encoder(base_settings: Settings) -> Iterator[Encoder]:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings.from_env(state_dir=tmp_path / "state", grpc_address="127.0.0.1:0")
+    return Settings.from_env(
+        state_dir=tmp_path / "state", grpc_address="127.0.0.1:0", tokens=TESTER
+    )
 
 
 def tiny_catalog() -> list[Part]:

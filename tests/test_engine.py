@@ -122,6 +122,8 @@ def test_upsert_replaces_a_part(matcher: Matcher) -> None:
         ("x" * 1001, 5, "text is 1001 characters; the limit is 1000"),
         ("brake pads", -1, "top_k must be between 0 and 50, got -1"),
         ("brake pads", 51, "top_k must be between 0 and 50, got 51"),
+        ("\x00\x01", 5, "control character U\\+0000"),
+        ("pads \u202e", 5, "control character U\\+202E"),
     ],
 )
 def test_bad_input_is_refused(matcher: Matcher, text: str, top_k: int, message: str) -> None:
@@ -134,7 +136,15 @@ def test_top_k_zero_means_default(matcher: Matcher) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["🙂🙂🙂", "\x00\x01", "<script>alert(1)</script>", "' OR 1=1 --", "%s%n", "ß" * 999]
+    "text",
+    [
+        "🙂🙂🙂",
+        "pads\r\nfor a golf\t",
+        "<script>alert(1)</script>",
+        "' OR 1=1 --",
+        "%s%n",
+        "ß" * 999,
+    ],
 )
 def test_odd_text_never_crashes(matcher: Matcher, text: str) -> None:
     result = matcher.match(text)

@@ -24,12 +24,14 @@ from matcher.admin_service import ModelReloader, RegistryWatcher
 from matcher.app import build_current_matcher
 from matcher.catalog import Part
 from matcher.catalog_store import SqliteCatalogStore
+from matcher.channel import authorized
 from matcher.config import Settings
 from matcher.embedding_cache import write_cache
 from matcher.encoder import Encoder
 from matcher.examples import Example
 from matcher.registry import CURRENT, METADATA, current_version
 from matcher.server import MatcherHolder, create_server
+from tests.conftest import TESTER_TOKEN
 
 pytestmark = pytest.mark.slow
 
@@ -89,7 +91,14 @@ def served(
     server, port = create_server(settings, holder, store)
     server.start()
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield Served(settings, holder, store, channel, ("v0001", "v0002"), f"127.0.0.1:{port}")
+        yield Served(
+            settings,
+            holder,
+            store,
+            authorized(channel, TESTER_TOKEN),
+            ("v0001", "v0002"),
+            f"127.0.0.1:{port}",
+        )
     server.stop(None)
     store.close()
 

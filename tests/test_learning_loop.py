@@ -20,10 +20,12 @@ from indexer.train import holdout, train
 from matcher.app import build_matcher
 from matcher.catalog import Part
 from matcher.catalog_store import SqliteCatalogStore
+from matcher.channel import authorized
 from matcher.config import Settings
 from matcher.encoder import Encoder
 from matcher.examples import Example
 from matcher.server import MatcherHolder, create_server
+from tests.conftest import TESTER, TESTER_TOKEN
 
 TOKEN = "alice-token-0123456789"
 # The base model ranks the steering wheel first ("thing you ... while driving" is in its
@@ -36,7 +38,8 @@ SEED = 0
 class Running:
     def __init__(self, settings: Settings, port: int) -> None:
         self.settings = settings
-        self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        # Every call as the tester (all roles), unless it names its own caller.
+        self.channel = authorized(grpc.insecure_channel(f"127.0.0.1:{port}"), TESTER_TOKEN)
         self.matcher = pb_grpc.MatcherStub(self.channel)
         self.review = pb_grpc.ReviewStub(self.channel)
         self.admin = pb_grpc.AdminStub(self.channel)
@@ -55,6 +58,7 @@ def running(
         state_dir=tmp_path / "state",
         grpc_address="127.0.0.1:0",
         staff_tokens=f"alice:{TOKEN}",
+        tokens=TESTER,
     )
     store = SqliteCatalogStore(settings.catalog_db)
     store.replace_all(parts, history)

@@ -23,6 +23,7 @@ from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 from matcher.app import build_matcher
 from matcher.catalog import make_part
 from matcher.catalog_store import SqliteCatalogStore
+from matcher.channel import authorized
 from matcher.config import ConfigError, Settings, parse_staff_tokens
 from matcher.encoder import Encoder
 from matcher.engine import Candidate
@@ -33,6 +34,9 @@ from matcher.server import MatcherHolder, create_server
 ALICE = "alice-token-0123456789"
 BOB = "bob-token-abcdefghijkl"
 STAFF = f"alice:{ALICE},bob:{BOB}"
+# The storefront and the catalog feed: Feedback and Catalog calls are theirs.
+SHOP = "shop-token-0123456789abc"
+SHOP_CALLER = f"shop:storefront+catalog:{SHOP}"
 
 PARTS = [
     make_part(
@@ -61,10 +65,11 @@ class Server:
         self.settings = settings
         self.store = store
         self.channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        shop = authorized(self.channel, SHOP)
         self.matcher = pb_grpc.MatcherStub(self.channel)
-        self.catalog = pb_grpc.CatalogStub(self.channel)
+        self.catalog = pb_grpc.CatalogStub(shop)
         self.review = pb_grpc.ReviewStub(self.channel)
-        self.feedback = pb_grpc.FeedbackStub(self.channel)
+        self.feedback = pb_grpc.FeedbackStub(shop)
         self.health = health_pb2_grpc.HealthStub(self.channel)
 
     def match(self, text: str, vehicle: str = "") -> pb.MatchResponse:
@@ -91,7 +96,11 @@ def auth(token: str = ALICE) -> tuple[tuple[str, str]]:
 @pytest.fixture
 def server(tmp_path: Path, encoder: Encoder) -> Iterator[Server]:
     settings = Settings.from_env(
-        env={}, state_dir=tmp_path / "state", grpc_address="127.0.0.1:0", staff_tokens=STAFF
+        env={},
+        state_dir=tmp_path / "state",
+        grpc_address="127.0.0.1:0",
+        staff_tokens=STAFF,
+        tokens=SHOP_CALLER,
     )
     store = SqliteCatalogStore(settings.catalog_db)
     store.replace_all(PARTS, HISTORY)

@@ -20,10 +20,12 @@ from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 from matcher.app import build_matcher
 from matcher.catalog import Part
 from matcher.catalog_store import SqliteCatalogStore
+from matcher.channel import authorized
 from matcher.config import Settings
 from matcher.encoder import Encoder
 from matcher.examples import Example
 from matcher.server import MatcherHolder, create_server
+from tests.conftest import TESTER_TOKEN
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -38,7 +40,7 @@ def channel(
     server, port = create_server(settings, holder, store)
     server.start()
     with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield channel
+        yield authorized(channel, TESTER_TOKEN)
     server.stop(None)
     store.close()
 
