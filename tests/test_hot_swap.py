@@ -237,11 +237,18 @@ def test_the_watcher_follows_the_current_pointer(
     assert caplog.text.count(f"registry watch: {v1} not loaded") == 1
 
 
-def test_reload_cli(served: Served, capsys: pytest.CaptureFixture[str]) -> None:
+def test_reload_cli(
+    served: Served, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from matcher.cli import main
 
     v1, v2 = served.versions
     promote(served.models_dir, v2, force=True)
+    # Reloading is the admin role's: without a token the CLI is refused, and says why.
+    assert main(["reload", "--server", served.address]) == 1
+    assert "UNAUTHENTICATED" in capsys.readouterr().err
+    assert served.match().model_version == v1
+    monkeypatch.setenv("PARTMATCH_CLIENT_TOKEN", TESTER_TOKEN)
     assert main(["reload", "--server", served.address]) == 0
     assert f"now serves {v2} (was {v1})" in capsys.readouterr().out
     flip_byte(served.models_dir / v1 / "head.npz")
