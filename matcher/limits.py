@@ -38,23 +38,20 @@ class Limits:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
-        return cls(
-            **{
-                f.name: getattr(settings, f.name)
-                for f in fields(cls)
-                if f.init and f.name != "default_top_k"
-            }
-        )
+        return cls(**{name: getattr(settings, name) for name in _FROM_SETTINGS})
+
+
+# The fields that are settings (PARTMATCH_MAX_*); default_top_k is the API's own.
+_FROM_SETTINGS = frozenset(f.name for f in fields(Limits)) - {"default_top_k"}
 
 
 def _defaults() -> Limits:
     from matcher.config import Settings
 
-    wanted = {f.name for f in fields(Limits)} - {"default_top_k"}
     defaults: dict[str, int] = {
         f.name: int(f.default)  # type: ignore[arg-type]  # every PARTMATCH_MAX_* is an int
         for f in fields(Settings)
-        if f.name in wanted
+        if f.name in _FROM_SETTINGS
     }
     return Limits(**defaults)
 
