@@ -23,7 +23,7 @@ install: $(VENV)/.installed proto
 proto: $(VENV)/.installed
 	$(PY) proto/generate.py
 
-$(DATA)/history.csv: indexer/sample_data.py | $(VENV)/.installed
+$(DATA)/history.csv: $(wildcard indexer/sample_data/*.py) | $(VENV)/.installed
 	$(PY) -m indexer.sample_data --out $(DATA)
 
 data: $(DATA)/history.csv

@@ -10,7 +10,8 @@ import os
 import time
 from pathlib import Path
 
-from eval.run import evaluate, summary_table
+from eval.results import summary_table
+from eval.run import evaluate
 from matcher.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

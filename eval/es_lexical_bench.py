@@ -24,6 +24,7 @@ from pathlib import Path
 from eval.es_baseline import ElasticsearchBaseline
 from indexer.dataset import load_dataset
 from matcher.catalog import Part
+from matcher.catalog_view import CatalogView, CatalogViewBuilder
 from matcher.elastic.client import make_client, node_version
 from matcher.elastic.index_writer import ElasticsearchIndex, drop_prefix
 from matcher.elastic.mapping import Analysis
@@ -57,8 +58,8 @@ def evaluate(rank: Ranker, examples: Sequence[Example]) -> Score:
     return Score(top1 / n, top10 / n, 1000 * elapsed / n, rankings)
 
 
-def signal_ranker(signal: Signal) -> Ranker:
-    return lambda text: [h.sku for h in signal.search(Query.parse(text), 10)]
+def signal_ranker(signal: Signal, view: CatalogView) -> Ranker:
+    return lambda text: [h.sku for h in signal.search(view, Query.parse(text), 10)]
 
 
 def baseline_ranker(baseline: ElasticsearchBaseline) -> Ranker:
@@ -93,17 +94,17 @@ def run(url: str, data: Path, split: str, grid: bool) -> None:
     try:
         embedded: dict[bool, Score] = {}
         for with_history in (False, True):
-            bm25 = BM25Signal(history=with_history)
-            bm25.load(parts, history)
-            embedded[with_history] = evaluate(signal_ranker(bm25), examples)
+            view = CatalogViewBuilder(lexical_history=with_history).build(parts, history)
+            embedded[with_history] = evaluate(signal_ranker(BM25Signal(), view), examples)
             report(f"embedded BM25Signal history={with_history}", embedded[with_history])
 
         variants = [Analysis(fuzzy=True), Analysis(fuzzy=False)] if grid else [Analysis()]
         for analysis, with_history in itertools.product(variants, (False, True)):
             index = ElasticsearchIndex(client, f"{prefix}-s", history=with_history, swap_grace_s=0)
-            signal = ElasticsearchSignal(index, analysis)
-            signal.load(parts, history)
-            score = evaluate(signal_ranker(signal), examples)
+            index.load(parts, history)
+            # The remote signal searches its own index, not an in-process view.
+            no_view = CatalogViewBuilder(lexical_history=None).build([], [])
+            score = evaluate(signal_ranker(ElasticsearchSignal(index, analysis), no_view), examples)
             label = f"ES signal fuzzy={'on' if analysis.fuzzy else 'off'} history={with_history}"
             report(label, score)
             if analysis == Analysis():

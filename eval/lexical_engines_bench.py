@@ -17,6 +17,7 @@ import tantivy
 from indexer.dataset import load_dataset
 from matcher.analysis import terms
 from matcher.catalog import Part
+from matcher.catalog_view import CatalogViewBuilder
 from matcher.examples import Example
 from matcher.query import Query
 from matcher.signals.lexical import BM25Signal
@@ -65,9 +66,9 @@ def main(argv: list[str] | None = None) -> int:
     dataset = load_dataset(args.data)
     queries = [e for e in dataset.split(args.split) if e.sku]
 
-    bm25 = BM25Signal(history=True)
+    bm25 = BM25Signal()
     started = time.perf_counter()
-    bm25.load(dataset.catalog, dataset.history)
+    view = CatalogViewBuilder().build(dataset.catalog, dataset.history)
     bm25_build = time.perf_counter() - started
     started = time.perf_counter()
     tantivy_ranker = TantivyRanker(dataset.catalog, dataset.history)
@@ -88,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{args.data} {args.split}: {len(queries)} texts naming a part")
 
     def bm25_top(text: str) -> str | None:
-        hits = bm25.search(Query.parse(text), 1)
+        hits = bm25.search(view, Query.parse(text), 1)
         return hits[0].sku if hits else None
 
     measure("bm25s", bm25_top, bm25_build)

@@ -5,19 +5,20 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
-from eval.metrics import coverage_precision_curve
+from eval.results import Run, correctness, summary_table, top_is_gold
+from indexer.metrics import confidence_bins, coverage_precision_curve
 
-if TYPE_CHECKING:
-    from eval.run import Run
+# The confused-pairs plot labels a part "SKU name"; catalog names run to a hundred characters
+# and more, which would squeeze the bars out of the figure.
+NAME_WIDTH = 40
+NO_PART = "∅"
 
 
 def write_report(summary: Mapping[str, Any], meta: Mapping[str, Any], out_dir: Path) -> Path:
-    from eval.run import summary_table
-
     lines = [
         f"# Evaluation on `{meta['dataset']}`",
         "",
@@ -47,24 +48,28 @@ def _elasticsearch_lines(meta: Mapping[str, Any]) -> list[str]:
     ]
 
 
-def write_plots(runs: Sequence[Run], out_dir: Path) -> None:
+def part_label(sku: str | None, names: Mapping[str, str], width: int = NAME_WIDTH) -> str:
+    """A part as a plot shows it: its SKU and its name, cut to `width` characters."""
+    if sku is None:
+        return f"{NO_PART} (no part)"
+    name = " ".join(names.get(sku, "").split())
+    if len(name) > width:
+        name = name[: width - 1].rstrip() + "…"
+    return f"{sku} {name}" if name else sku
+
+
+def write_plots(runs: Sequence[Run], out_dir: Path, names: Mapping[str, str]) -> None:
+    """coverage_precision.png (every run), reliability.png and confused_pairs.png (the
+    service's run, or the first); `names` maps SKUs to catalog names for the labels."""
     import matplotlib
 
     matplotlib.use("Agg")  # files only: no display on servers and in CI
     import matplotlib.pyplot as plt
 
-    from eval.run import correctness
-
     fig, ax = plt.subplots(figsize=(7, 5))
     for run in runs:
         confidence = np.asarray([a.confidence for a in run.answers])
-        right = np.asarray(
-            [
-                bool(a.ranked) and a.ranked[0] == g
-                for a, g in zip(run.answers, run.gold, strict=True)
-            ]
-        )
-        coverage, precision, _ = coverage_precision_curve(confidence, right)
+        coverage, precision, _ = coverage_precision_curve(confidence, top_is_gold(run))
         ax.plot(coverage, precision, label=run.name)
     ax.set(xlabel="coverage (share auto-accepted)", ylabel="precision of accepted answers")
     ax.set_ylim(0.5, 1.005)
@@ -80,15 +85,11 @@ def write_plots(runs: Sequence[Run], out_dir: Path) -> None:
         kept = np.asarray([a.decision != "NO_MATCH" for a in service.answers])
         confidence = np.asarray([a.confidence for a in service.answers])[kept]
         right = correctness(service)[kept]
-        edges = np.linspace(0, 1, 11)
-        index = np.clip(np.digitize(confidence, edges[1:-1]), 0, 9)
-        centres, accuracy, counts = [], [], []
-        for b in range(10):
-            members = index == b
-            if members.any():
-                centres.append(float(confidence[members].mean()))
-                accuracy.append(float(right[members].mean()))
-                counts.append(int(members.sum()))
+        # The ECE's own bins, so the plot shows what the figure measures.
+        bins = confidence_bins(confidence, right)
+        centres = [b.confidence for b in bins]
+        accuracy = [b.accuracy for b in bins]
+        counts = [b.count for b in bins]
         ax.plot([0, 1], [0, 1], linestyle="--", color="grey", label="perfect calibration")
         ax.plot(centres, accuracy, marker="o", label=service.name)
         for x, y, n in zip(centres, accuracy, counts, strict=True):
@@ -98,15 +99,18 @@ def write_plots(runs: Sequence[Run], out_dir: Path) -> None:
     fig.savefig(out_dir / "reliability.png", dpi=120, bbox_inches="tight")
     plt.close(fig)
 
-    pairs: Counter[tuple[str, str]] = Counter()
+    pairs: Counter[tuple[str | None, str | None]] = Counter()
     if service is not None:
         for answer, gold in zip(service.answers, service.gold, strict=True):
-            predicted = answer.ranked[0] if answer.ranked and answer.decision != "NO_MATCH" else "∅"
-            if predicted != (gold or "∅"):
-                pairs[(gold or "∅", predicted)] += 1
+            said = bool(answer.ranked) and answer.decision != "NO_MATCH"
+            predicted = answer.ranked[0] if said else None
+            if predicted != gold:
+                pairs[(gold, predicted)] += 1
     top = pairs.most_common(15)
-    fig, ax = plt.subplots(figsize=(8, 0.35 * max(3, len(top)) + 1))
-    ax.barh([f"{g} → {p}" for (g, p), _ in reversed(top)], [n for _, n in reversed(top)])
+    # Two lines a bar (labelled part, then the answer): names side by side would not fit.
+    labels = [f"{part_label(g, names)}\n→ {part_label(p, names)}" for (g, p), _ in reversed(top)]
+    fig, ax = plt.subplots(figsize=(8, 0.6 * max(3, len(top)) + 1))
+    ax.barh(labels, [n for _, n in reversed(top)])
     ax.set(xlabel="test texts", title="most confused pairs (labelled → answered)")
     fig.savefig(out_dir / "confused_pairs.png", dpi=120, bbox_inches="tight")
     plt.close(fig)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+from matcher.catalog_view import CatalogView
 from matcher.decision import Decision
 from matcher.engine import Matcher
 from matcher.query import Query
@@ -52,10 +53,11 @@ class SignalSystem:
     """One signal alone: its own ranking, its top score as confidence."""
 
     signal: Signal
+    view: CatalogView
     name: str
 
     def answer(self, text: str) -> Answer:
-        hits = self.signal.search(Query.parse(text), 10)
+        hits = self.signal.search(self.view, Query.parse(text), 10)
         return Answer([h.sku for h in hits], hits[0].score if hits else 0.0)
 
 

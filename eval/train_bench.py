@@ -37,10 +37,10 @@ import numpy as np
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from eval.metrics import top1_accuracy
 from indexer.dataset import Dataset, load_dataset
 from indexer.fusion_training import fit_fusion
 from indexer.head_training import fit_head
+from indexer.metrics import top1_accuracy
 from indexer.offline import offline_settings
 from indexer.train import evaluate
 from indexer.training import EncoderTrainer, PairConfig, TrainerConfig, mine_triplets
@@ -107,7 +107,7 @@ def labels_of(examples: Sequence[Example]) -> list[str]:
 
 
 def accuracy(predicted: Sequence[str], examples: Sequence[Example]) -> float:
-    """eval.metrics' convention: a "no part" answer is an empty ranking."""
+    """indexer.metrics' convention: a "no part" answer is an empty ranking."""
     ranked = [[p] if p != NO_PART else [] for p in predicted]
     return top1_accuracy(ranked, [e.sku for e in examples])
 

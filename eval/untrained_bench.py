@@ -41,7 +41,7 @@ def _report(args: argparse.Namespace, dataset: Dataset, matcher: Matcher) -> int
         result = matcher.match(example.text, 1)
         said_nomatch = result.decision is Decision.NO_MATCH or not result.candidates
         fused += (None if said_nomatch else result.candidates[0].sku) == example.sku
-        hits = codes.search(Query.parse(example.text), 1)
+        hits = codes.search(matcher.view, Query.parse(example.text), 1)
         code_answers += bool(hits)
         code_right += bool(hits) and hits[0].sku == example.sku
     n = len(examples)

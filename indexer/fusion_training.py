@@ -21,8 +21,8 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
-from eval.metrics import coverage_precision_curve, expected_calibration_error
 from indexer.head_training import fit_head
+from indexer.metrics import coverage_precision_curve, expected_calibration_error
 from matcher.app import build_matcher, lexical_signal
 from matcher.catalog import Part
 from matcher.config import Settings
@@ -38,7 +38,9 @@ from matcher.fusion import (
     Linear,
     candidate_features,
     feature_rows,
+    nomatch_features,
 )
+from matcher.fusion_file import fusion_document
 from matcher.head import Head
 from matcher.signals.base import Signal
 
@@ -112,7 +114,7 @@ def fit_fusion(
     )
     final.close()
     metrics = decision_metrics(confidence, correct, nomatch_p, is_nopart, policy)
-    config = {"fusion": fusion.to_json(), "policy": policy.__dict__, "target_precision": target}
+    config = fusion_document(fusion, policy, target)
     return FusionReport(config=config, metrics=metrics, fusion=fusion, policy=policy)
 
 
@@ -142,16 +144,13 @@ def _fit_scorer(rows: _Rows, seed: int) -> Linear:
 
 
 def _nomatch_matrix(rows: _Rows, scorer: Linear) -> np.ndarray:
-    table = []
-    for matrix, query in zip(rows.x, rows.query, strict=True):
-        raw = np.sort(scorer.predict(matrix))[::-1] if len(matrix) else np.zeros(0)
-        values = {
-            **query,
-            "top_p": float(raw[0]) if len(raw) else 0.0,
-            "second_p": float(raw[1]) if len(raw) > 1 else 0.0,
-        }
-        table.append([values.get(n, 0.0) for n in NOMATCH_FEATURES])
-    return np.asarray(table, dtype=float)
+    return np.asarray(
+        [
+            nomatch_features(scorer.predict(matrix) if len(matrix) else np.zeros(0), query)
+            for matrix, query in zip(rows.x, rows.query, strict=True)
+        ],
+        dtype=float,
+    )
 
 
 def _fit_nomatch(rows: _Rows, scorer: Linear, seed: int) -> Linear | None:
@@ -174,7 +173,7 @@ def _top_answers(
         best = result.candidates[0] if result.candidates else None
         top.append(best.confidence if best else 0.0)
         correct.append(best is not None and best.sku == example.sku)
-        nomatch.append(float(best.features.get("nomatch_probability", 0.0)) if best else 1.0)
+        nomatch.append((result.nomatch_probability or 0.0) if best else 1.0)
         nopart.append(example.sku is None)
     return (np.asarray(top), np.asarray(correct), np.asarray(nomatch), np.asarray(nopart))
 
@@ -219,12 +218,7 @@ def decision_metrics(
 ) -> dict[str, float | None]:
     n = len(confidence)
     decisions = [
-        Decision.NO_MATCH
-        if p >= policy.nomatch_cut
-        else Decision.AUTO_ACCEPT
-        if c >= policy.accept_threshold
-        else Decision.NEEDS_REVIEW
-        for c, p in zip(confidence, nomatch_p, strict=True)
+        policy.decide_top(float(c), float(p)) for c, p in zip(confidence, nomatch_p, strict=True)
     ]
     accepted = np.asarray([d is Decision.AUTO_ACCEPT for d in decisions])
     said_nomatch = np.asarray([d is Decision.NO_MATCH for d in decisions])

@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import recall_at, top1_accuracy
 from indexer import registry_admin
 from indexer.dataset import load_dataset
 from indexer.head_training import fit_head
+from indexer.metrics import recall_at, top1_accuracy
 from indexer.offline import offline_settings
 from indexer.training.pairs import PairConfig, mine_triplets
 from indexer.training.trainer import EncoderTrainer, TrainerConfig, TrainReport
@@ -335,7 +335,7 @@ def evaluate(matcher: Matcher, examples: Sequence[Example]) -> dict[str, Any]:
     """Validation figures of the whole matcher, as a customer would see its answers.
 
     acc@1: the answer is right - the top SKU for a text that names a part, NO_MATCH for a
-    text that names none (eval.metrics.top1_accuracy's convention, with NO_MATCH as "nothing
+    text that names none (indexer.metrics.top1_accuracy's convention, with NO_MATCH as "nothing
     ranked"). recall@1: the top SKU is right, among texts that name a part, whatever the
     decision.
     """

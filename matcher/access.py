@@ -22,23 +22,20 @@ import contextvars
 import hashlib
 import hmac
 import logging
-import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import grpc
+
+from matcher.principals import ROLES, Principal
 
 if TYPE_CHECKING:
     from matcher.config import Settings
 
 log = logging.getLogger(__name__)
 
-ROLES = frozenset({"storefront", "catalog", "staff", "admin"})
 ANY_CALLER = ROLES
-MIN_TOKEN_CHARS = 16
-_NAME = re.compile(r"[A-Za-z0-9._@-]{1,64}")
 _PACKAGE = "/partmatch.v1."
 
 
@@ -69,20 +66,6 @@ _MATCH_METHODS = ("/partmatch.v1.Matcher/Match", "/partmatch.v1.Matcher/MatchBat
 _CLOSED = Rule(frozenset())
 
 
-class TokenError(ValueError):
-    """A token entry in the configuration that cannot be accepted."""
-
-
-@dataclass(frozen=True)
-class Principal:
-    name: str
-    roles: frozenset[str]
-    token: str
-
-    def __repr__(self) -> str:  # never the token, wherever a principal is printed
-        return f"Principal({self.name!r}, roles={sorted(self.roles)})"
-
-
 _CALLER: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
     "partmatch_caller", default=None
 )
@@ -91,70 +74,6 @@ _CALLER: contextvars.ContextVar[Principal | None] = contextvars.ContextVar(
 def current_caller() -> Principal | None:
     """The authenticated caller of the RPC being handled (None for an open RPC)."""
     return _CALLER.get()
-
-
-def parse_entries(lines: Iterable[str], source: str) -> list[Principal]:
-    """`name:role+role:token` entries; `source` names the variable or file in errors."""
-    out: list[Principal] = []
-    for number, line in enumerate(lines, start=1):
-        entry = line.strip()
-        if not entry or entry.startswith("#"):
-            continue
-        where = f"{source} entry {number}"
-        name, roles_text, token = [*entry.split(":", 2), "", ""][:3]
-        name, token = name.strip(), token.strip()
-        roles = frozenset(r.strip() for r in roles_text.split("+") if r.strip())
-        if not _NAME.fullmatch(name):
-            raise TokenError(
-                f"{where}: expected name:role+role:token with a name of 1-64 letters, "
-                "digits or ._@-"
-            )
-        unknown = roles - ROLES
-        if not roles or unknown:
-            raise TokenError(
-                f"{where} ({name}): roles must be some of {', '.join(sorted(ROLES))}"
-                + (f"; unknown: {', '.join(sorted(unknown))}" if unknown else "")
-            )
-        _check_token(token, f"{where} ({name})")
-        out.append(Principal(name, roles, token))
-    return out
-
-
-def _check_token(token: str, where: str) -> None:
-    if len(token) < MIN_TOKEN_CHARS or not token.isprintable() or any(c in token for c in " ,"):
-        raise TokenError(
-            f"{where}: the token must be at least {MIN_TOKEN_CHARS} printable characters "
-            "without spaces or commas"
-        )
-
-
-def principals(settings: Settings) -> list[Principal]:
-    """Everyone the configuration knows; raises ConfigError naming the variable at fault."""
-    from matcher.config import ConfigError, parse_staff_tokens
-
-    found: list[Principal] = []
-    try:
-        found += parse_entries(settings.tokens.split(","), "PARTMATCH_TOKENS")
-        if settings.tokens_file:
-            text = Path(settings.tokens_file).read_text(encoding="utf-8")
-            found += parse_entries(
-                text.splitlines(), f"PARTMATCH_TOKENS_FILE {settings.tokens_file}"
-            )
-    except (TokenError, OSError, UnicodeDecodeError) as exc:
-        raise ConfigError(str(exc)) from None
-    for name, token in parse_staff_tokens(settings.staff_tokens).items():
-        found.append(Principal(name, frozenset({"staff"}), token))
-    # One entry per name and per token: a token names exactly one caller.
-    names: set[str] = set()
-    tokens: set[str] = set()
-    for p in found:
-        if p.name in names:
-            raise ConfigError(f"caller {p.name!r} is configured twice (tokens, file or staff)")
-        if p.token in tokens:
-            raise ConfigError(f"caller {p.name!r} has a token that another caller has")
-        names.add(p.name)
-        tokens.add(p.token)
-    return found
 
 
 def _digest(token: str) -> bytes:
@@ -259,4 +178,4 @@ def _as_caller(handler: grpc.RpcMethodHandler, caller: Principal) -> grpc.RpcMet
 
 
 def interceptor_for(settings: Settings) -> AccessInterceptor:
-    return AccessInterceptor(TokenTable(principals(settings)), settings.match_requires_token)
+    return AccessInterceptor(TokenTable(settings.principals), settings.match_requires_token)

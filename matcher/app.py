@@ -6,16 +6,18 @@ import logging
 from collections.abc import Sequence
 
 from matcher.catalog import Part
+from matcher.catalog_view import CatalogViewBuilder
 from matcher.config import Settings
 from matcher.decision import DecisionPolicy
 from matcher.embedding_cache import read_cache
 from matcher.encoder import Encoder
 from matcher.engine import Matcher
 from matcher.examples import Example
-from matcher.fusion import Fusion, WeightedFusion, load_fusion
+from matcher.fusion import Fusion, WeightedFusion
+from matcher.fusion_file import load_fusion
 from matcher.head import Head
 from matcher.registry import ModelVersion, open_current
-from matcher.signals.base import Signal
+from matcher.signals.base import RemoteIndex, Signal
 from matcher.signals.classifier import ClassifierSignal
 from matcher.signals.codes import CodeSignal
 from matcher.signals.fuzzy import FuzzySignal
@@ -38,11 +40,19 @@ def load_encoder(settings: Settings, model: ModelVersion | None = None) -> Encod
 
 
 def lexical_signal(settings: Settings) -> Signal:
+    """Elasticsearch when ES_URL is set, else the embedded BM25 over the catalog view."""
     if settings.es_url:
         from matcher.signals.elasticsearch import ElasticsearchSignal
 
         return ElasticsearchSignal.from_settings(settings)
     return BM25Signal()
+
+
+def remote_index(signal: Signal) -> RemoteIndex | None:
+    """The index a remote signal searches, which the matcher must keep up to date."""
+    from matcher.signals.elasticsearch import ElasticsearchSignal
+
+    return signal.index if isinstance(signal, ElasticsearchSignal) else None
 
 
 def build_matcher(
@@ -65,8 +75,10 @@ def build_matcher(
         head = head or Head.load(model.head_path)
         if fusion is None and model.fusion_path.exists():
             fusion, policy = load_fusion(model.fusion_path)
+    lexical = lexical or lexical_signal(settings)
+    remote = remote_index(lexical)
     signals: list[Signal] = [
-        lexical or lexical_signal(settings),
+        lexical,
         FuzzySignal(),
         CodeSignal(),
         SemanticSignal(encoder),
@@ -78,8 +90,11 @@ def build_matcher(
         fusion=fusion or WeightedFusion(),
         policy=policy or DecisionPolicy(),
         model_version=model.version if model else f"base-{encoder.fingerprint}",
+        # With a remote lexical index, the view needs no embedded BM25 index.
+        views=CatalogViewBuilder(encoder, lexical_history=None if remote else True),
         limits=settings.limits,
-        remote_signals=["lexical"] if settings.es_url else [],
+        remote_indexes=[remote] if remote else [],
+        remote_signals=["lexical"] if remote else [],
         remote_timeout_s=settings.es_timeout_s,
     )
     matcher.load(parts, examples)

@@ -2,6 +2,11 @@
 
 The catalog store is the source of truth the server loads at start and writes on every
 catalog call; each call is one transaction, so a failed call changes nothing.
+
+It owns the tables `parts`, `examples` and `feedback`, and every write of a labelled example:
+its own (an import, storefront feedback), and the review queue's, which `insert_example` and
+`require_active` make inside the queue's transaction on the same file, so that a resolution
+and its example commit together or not at all.
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from typing import Protocol
 
-from matcher.catalog import Part, part_from_dict
+from matcher.catalog import CatalogError, Part, part_from_dict
 from matcher.examples import Example
 from matcher.sqlite_file import connect, transaction
 
@@ -38,6 +43,7 @@ class CatalogStore(Protocol):
     def parts(self, include_retired: bool = False) -> list[Part]: ...
     def examples(self) -> list[Example]: ...
     def add_examples(self, examples: Sequence[Example], source: str) -> None: ...
+    def record_feedback(self, text: str, sku: str, request_id: str = "") -> bool: ...
 
 
 _SCHEMA = """
@@ -54,7 +60,19 @@ CREATE TABLE IF NOT EXISTS examples (
     source TEXT NOT NULL,
     created_at REAL NOT NULL
 );
+-- Storefront reports already turned into examples: a retried report is not counted twice.
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    text TEXT NOT NULL,
+    sku TEXT NOT NULL,
+    request_id TEXT NOT NULL,
+    example_id INTEGER NOT NULL,
+    created_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS feedback_request ON feedback (request_id);
 """
+# Every labelled example, whoever writes it, has these columns: training reads them alike.
+_INSERT_EXAMPLE = "INSERT INTO examples (text, sku, source, created_at) VALUES (?, ?, ?, ?)"
 
 
 class SqliteCatalogStore:
@@ -119,6 +137,31 @@ class SqliteCatalogStore:
         with self._transaction() as db:
             self._write_examples(db, examples, source)
 
+    def record_feedback(self, text: str, sku: str, request_id: str = "") -> bool:
+        """Record a confirmed mapping as a labelled example (source "feedback").
+
+        False when the same report (request_id, text, sku) was already recorded: storefronts
+        retry, and a duplicate would count one purchase twice in training. The text is the
+        caller's to check (FeedbackServicer, against the limits); an unknown or retired SKU is
+        refused here with CatalogError, in the transaction that writes the example.
+        """
+        with self._transaction() as db:
+            require_active(db, sku, "sku")
+            if request_id:
+                duplicate = db.execute(
+                    "SELECT 1 FROM feedback WHERE request_id = ? AND text = ? AND sku = ?",
+                    (request_id, text, sku),
+                ).fetchone()
+                if duplicate:
+                    return False
+            example_id = insert_example(db, text, sku, "feedback")
+            db.execute(
+                "INSERT INTO feedback (text, sku, request_id, example_id, created_at) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (text, sku, request_id, example_id, time.time()),
+            )
+            return True
+
     def close(self) -> None:
         with self._lock:
             self._db.close()
@@ -141,10 +184,27 @@ class SqliteCatalogStore:
     @staticmethod
     def _write_examples(db: sqlite3.Connection, examples: Sequence[Example], source: str) -> None:
         now = time.time()
-        db.executemany(
-            "INSERT INTO examples (text, sku, source, created_at) VALUES (?, ?, ?, ?)",
-            [(e.text, e.sku, source, now) for e in examples],
-        )
+        db.executemany(_INSERT_EXAMPLE, [(e.text, e.sku, source, now) for e in examples])
+
+
+def require_active(db: sqlite3.Connection, sku: str, field_name: str) -> None:
+    """Refuse (CatalogError naming `field_name`) a label for a SKU that is not an active part.
+
+    Run inside the transaction that writes the label: read under the same write lock, a part
+    retired a moment ago cannot slip in as a label.
+    """
+    row = db.execute("SELECT active FROM parts WHERE sku = ?", (sku,)).fetchone()
+    if row is None:
+        raise CatalogError(f"{field_name}: unknown sku {sku!r}")
+    if not row[0]:
+        raise CatalogError(f"{field_name}: sku {sku!r} is retired")
+
+
+def insert_example(db: sqlite3.Connection, text: str, sku: str | None, source: str) -> int:
+    """Write one labelled example inside the caller's transaction; returns its id."""
+    cursor = db.execute(_INSERT_EXAMPLE, (text, sku, source, time.time()))
+    assert cursor.lastrowid is not None
+    return cursor.lastrowid
 
 
 def _decode(data: str) -> Part:

@@ -7,14 +7,13 @@ the process with a message naming the variable, never a stack trace deep in a re
 from __future__ import annotations
 
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-if TYPE_CHECKING:
-    from matcher.limits import Limits
+from matcher.limits import DEFAULT_LIMITS, LIMIT_SETTINGS, Limits
+from matcher.principals import MIN_TOKEN_CHARS, Principal, TokenError, principals
 
 
 class ConfigError(ValueError):
@@ -38,21 +37,21 @@ class Settings:
     model_path: str = field(default_factory=default_model_path)
     grpc_address: str = "127.0.0.1:50051"
     # Limits on every field a caller sends, enforced at the edge (matcher/limits.py).
-    max_text_chars: int = 1000
-    max_vehicle_chars: int = 200
-    max_top_k: int = 50
-    max_batch: int = 256
-    max_sku_chars: int = 128
-    max_name_chars: int = 500
-    max_description_chars: int = 10_000
-    max_aliases: int = 50
-    max_alias_chars: int = 200
-    max_attributes: int = 50
-    max_attribute_key_chars: int = 64
-    max_attribute_value_chars: int = 500
-    max_parts_per_call: int = 1000
+    max_text_chars: int = DEFAULT_LIMITS.max_text_chars
+    max_vehicle_chars: int = DEFAULT_LIMITS.max_vehicle_chars
+    max_top_k: int = DEFAULT_LIMITS.max_top_k
+    max_batch: int = DEFAULT_LIMITS.max_batch
+    max_sku_chars: int = DEFAULT_LIMITS.max_sku_chars
+    max_name_chars: int = DEFAULT_LIMITS.max_name_chars
+    max_description_chars: int = DEFAULT_LIMITS.max_description_chars
+    max_aliases: int = DEFAULT_LIMITS.max_aliases
+    max_alias_chars: int = DEFAULT_LIMITS.max_alias_chars
+    max_attributes: int = DEFAULT_LIMITS.max_attributes
+    max_attribute_key_chars: int = DEFAULT_LIMITS.max_attribute_key_chars
+    max_attribute_value_chars: int = DEFAULT_LIMITS.max_attribute_value_chars
+    max_parts_per_call: int = DEFAULT_LIMITS.max_parts_per_call
     # Largest gRPC message either way, the same in the server and the project's clients.
-    max_message_bytes: int = 4 * 1024 * 1024
+    max_message_bytes: int = DEFAULT_LIMITS.max_message_bytes
     # Calls in progress at once; past it the server answers RESOURCE_EXHAUSTED at once
     # instead of queueing without bound.
     max_concurrent_rpcs: int = 64
@@ -114,17 +113,21 @@ class Settings:
         return self.state_dir / "models"
 
     @property
+    def principals(self) -> list[Principal]:
+        """Every caller PARTMATCH_TOKENS, _TOKENS_FILE and _STAFF_TOKENS name."""
+        try:
+            return principals(self.tokens, self.tokens_file, self.staff_tokens)
+        except TokenError as exc:
+            raise ConfigError(str(exc)) from None
+
+    @property
     def staff(self) -> dict[str, str]:
         """Name -> token of everyone with the staff role (who may use the console)."""
-        from matcher.access import principals
-
-        return {p.name: p.token for p in principals(self) if "staff" in p.roles}
+        return {p.name: p.token for p in self.principals if "staff" in p.roles}
 
     @property
     def limits(self) -> Limits:
-        from matcher.limits import Limits
-
-        return Limits.from_settings(self)
+        return Limits(**{name: getattr(self, name) for name in LIMIT_SETTINGS})
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -203,45 +206,16 @@ class Settings:
         if self.es_url and not self.es_url.startswith(("http://", "https://")):
             raise ConfigError(f"ES_URL: expected an http(s) URL, got {self.es_url!r}")
         # Parsed here, so a bad entry stops the start with its variable named.
-        from matcher.access import principals
-
-        principals(self)
+        _ = self.principals
         host, _, port = self.console_address.rpartition(":")
         if not host or not port.isdigit():
             raise ConfigError(
                 f"PARTMATCH_CONSOLE_ADDRESS: expected HOST:PORT, got {self.console_address!r}"
             )
-        if self.console_secret and len(self.console_secret) < MIN_SECRET_CHARS:
+        if self.console_secret and len(self.console_secret) < MIN_TOKEN_CHARS:
             raise ConfigError(
-                f"PARTMATCH_CONSOLE_SECRET: must be at least {MIN_SECRET_CHARS} characters"
+                f"PARTMATCH_CONSOLE_SECRET: must be at least {MIN_TOKEN_CHARS} characters"
             )
-
-
-# Long enough that guessing is hopeless. Make one with:
-#   python -c "import secrets; print(secrets.token_urlsafe())"
-MIN_SECRET_CHARS = 16
-_STAFF_NAME = re.compile(r"[A-Za-z0-9._@-]+")
-
-
-def parse_staff_tokens(raw: str) -> dict[str, str]:
-    """`name:token,name:token` -> {name: token}; names and tokens must both be unique, so a
-    token always identifies exactly one person."""
-    staff: dict[str, str] = {}
-    for index, entry in enumerate(e.strip() for e in raw.split(",") if e.strip()):
-        name, sep, token = (s.strip() for s in entry.partition(":"))
-        where = f"PARTMATCH_STAFF_TOKENS entry {index + 1}"
-        if not sep or not _STAFF_NAME.fullmatch(name):
-            raise ConfigError(f"{where}: expected name:token with a name of letters, digits, ._@-")
-        if len(token) < MIN_SECRET_CHARS:
-            raise ConfigError(
-                f"{where} ({name}): the token must be at least {MIN_SECRET_CHARS} characters"
-            )
-        if name in staff:
-            raise ConfigError(f"{where}: staff name {name!r} appears twice")
-        if token in staff.values():
-            raise ConfigError(f"{where} ({name}): this token is already another staff member's")
-        staff[name] = token
-    return staff
 
 
 def _convert(name: str, raw: Any, kind: Any) -> Any:

@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-from matcher.fusion import Ranked
+from matcher.ranking import Ranking
 
 
 class Decision(enum.Enum):
@@ -34,14 +33,16 @@ class DecisionPolicy:
                 f"got nomatch={self.nomatch_threshold}, accept={self.accept_threshold}"
             )
 
-    def decide(
-        self, ranked: Sequence[Ranked], nomatch_probability: float | None = None
-    ) -> Decision:
-        if not ranked:
+    def decide(self, ranking: Ranking) -> Decision:
+        top = ranking.candidates[0].confidence if ranking.candidates else None
+        return self.decide_top(top, ranking.nomatch_probability)
+
+    def decide_top(self, top: float | None, nomatch_probability: float | None = None) -> Decision:
+        """The decision for a top confidence (None: nothing ranked) and P(names no part)."""
+        if top is None:
             return Decision.NO_MATCH
         if nomatch_probability is not None and nomatch_probability >= self.nomatch_cut:
             return Decision.NO_MATCH
-        top = ranked[0].confidence
         if top < self.nomatch_threshold:
             return Decision.NO_MATCH
         if top >= self.accept_threshold:

@@ -1,7 +1,8 @@
 """The matcher: runs the signals on a query, fuses them and decides.
 
-It owns the live view of the catalog (active parts), so a retired part can never be returned
-even if a signal's index has not caught up yet.
+It owns the one live view of the catalog (matcher/catalog_view): every change produces a new
+view, once, and the signals only search it. A request reads one view from start to end, and
+a part not in that view is never returned, even if a remote index has not caught up yet.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
 from matcher.catalog import Part
+from matcher.catalog_view import CatalogView, CatalogViewBuilder
 from matcher.decision import Decision, DecisionPolicy
 from matcher.examples import Example
-from matcher.fusion import Fusion, Ranked
+from matcher.fusion import Fusion
 from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe
 from matcher.query import Query
-from matcher.signals.base import Hit, Signal, SignalUnavailable
+from matcher.ranking import Ranked
+from matcher.signals.base import Hit, RemoteIndex, Signal, SignalUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +54,8 @@ class MatchResult:
     degraded: bool
     review_id: str = ""
     vehicle: str = ""
+    # P(the text names no part) from the fusion, when it models that.
+    nomatch_probability: float | None = None
 
 
 class Matcher:
@@ -60,7 +65,9 @@ class Matcher:
         fusion: Fusion,
         policy: DecisionPolicy,
         model_version: str,
+        views: CatalogViewBuilder,
         limits: Limits | None = None,
+        remote_indexes: Sequence[RemoteIndex] = (),
         remote_signals: Iterable[str] = (),
         remote_timeout_s: float = 0.5,
     ) -> None:
@@ -69,7 +76,9 @@ class Matcher:
         self.policy = policy
         self.model_version = model_version
         self.limits = limits or DEFAULT_LIMITS
-        self._parts: dict[str, Part] = {}
+        self._views = views
+        self._view = views.build([], [])
+        self._remote_indexes = list(remote_indexes)
         self._write_lock = threading.Lock()
         # Signals behind a network call run on a pool so that a slow backend costs at most
         # remote_timeout_s; in-process signals run inline.
@@ -82,31 +91,30 @@ class Matcher:
 
     def load(self, parts: Sequence[Part], examples: Sequence[Example]) -> None:
         with self._write_lock:
-            for signal in self.signals:
-                signal.load(parts, examples)
-            self._parts = {p.sku: p for p in parts if p.active}
+            for index in self._remote_indexes:
+                index.load(parts, examples)
+            self._view = self._views.build(parts, examples)
 
     def upsert(self, parts: Sequence[Part]) -> None:
         with self._write_lock:
-            for signal in self.signals:
-                signal.upsert(parts)
-            live = dict(self._parts)
-            for part in parts:
-                if part.active:
-                    live[part.sku] = part
-                else:
-                    live.pop(part.sku, None)
-            self._parts = live
+            for index in self._remote_indexes:
+                index.upsert(parts)
+            self._view = self._views.upsert(self._view, parts)
 
     def retire(self, skus: Sequence[str]) -> None:
         with self._write_lock:
             # Hide first: from this line on, Match cannot return these parts.
-            self._parts = {s: p for s, p in self._parts.items() if s not in set(skus)}
-            for signal in self.signals:
-                signal.retire(skus)
+            self._view = self._views.retire(self._view, skus)
+            for index in self._remote_indexes:
+                index.retire(skus)
+
+    @property
+    def view(self) -> CatalogView:
+        """The live catalog view; read it once per request."""
+        return self._view
 
     def part(self, sku: str) -> Part | None:
-        return self._parts.get(sku)
+        return self._view.part(sku)
 
     # -- matching --------------------------------------------------------------------------
 
@@ -135,36 +143,36 @@ class Matcher:
 
     def hits(self, text: str, vehicle: str = "") -> tuple[dict[str, list[Hit]], bool]:
         """Every signal's hits for a text, and whether any signal was unavailable."""
-        return self._search_all(Query.parse(text, vehicle=vehicle))
+        return self._search_all(self._view, Query.parse(text, vehicle=vehicle))
 
     def match(self, text: str, top_k: int = 0, vehicle: str = "") -> MatchResult:
         k = self.validate(text, top_k, vehicle)
-        hits, degraded = self.hits(text, vehicle)
-        parts = self._parts
-        ranked = [r for r in self.fusion.rank(hits) if r.sku in parts]
-        decision = self.policy.decide(ranked, _nomatch_probability(ranked))
+        view = self._view
+        hits, degraded = self._search_all(view, Query.parse(text, vehicle=vehicle))
+        ranking = self.fusion.rank(hits).restricted_to(view.parts)
         return MatchResult(
             text=text,
-            candidates=[self._candidate(r, parts[r.sku]) for r in ranked[:k]],
-            decision=decision,
+            candidates=[self._candidate(r, view.parts[r.sku]) for r in ranking.candidates[:k]],
+            decision=self.policy.decide(ranking),
             model_version=self.model_version,
             request_id=uuid.uuid4().hex,
             degraded=degraded,
             vehicle=vehicle,
+            nomatch_probability=ranking.nomatch_probability,
         )
 
-    def _search_all(self, query: Query) -> tuple[dict[str, list[Hit]], bool]:
+    def _search_all(self, view: CatalogView, query: Query) -> tuple[dict[str, list[Hit]], bool]:
         hits: dict[str, list[Hit]] = {}
         degraded = False
         futures = {
-            s.name: self._pool.submit(s.search, query, CANDIDATE_POOL)
+            s.name: self._pool.submit(s.search, view, query, CANDIDATE_POOL)
             for s in self.signals
             if s.name in self._remote
         }
         for signal in self.signals:
             if signal.name in futures:
                 continue
-            hits[signal.name] = signal.search(query, CANDIDATE_POOL)
+            hits[signal.name] = signal.search(view, query, CANDIDATE_POOL)
         for name, future in futures.items():
             try:
                 hits[name] = future.result(timeout=self._remote_timeout_s)
@@ -188,9 +196,3 @@ class Matcher:
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
 
-
-def _nomatch_probability(ranked: Sequence[Ranked]) -> float | None:
-    if not ranked:
-        return None
-    value = ranked[0].features.get("nomatch_probability")
-    return None if value is None else float(value)

@@ -6,36 +6,23 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
+from matcher.ranking import Ranked, Ranking
 from matcher.signals.base import Hit
 
-if TYPE_CHECKING:
-    from matcher.decision import DecisionPolicy
-
 SIGNALS = ("lexical", "fuzzy", "code", "semantic", "classifier")
-
-
-@dataclass(frozen=True)
-class Ranked:
-    sku: str
-    confidence: float
-    # Score of each signal for this candidate, in [0, 1]; what the API reports.
-    signals: Mapping[str, float]
-    features: Mapping[str, float] = field(default_factory=dict)
 
 
 class Fusion(Protocol):
     @property
     def name(self) -> str: ...
 
-    def rank(self, hits: Mapping[str, Sequence[Hit]]) -> list[Ranked]: ...
+    def rank(self, hits: Mapping[str, Sequence[Hit]]) -> Ranking: ...
 
 
 def candidate_features(hits: Mapping[str, Sequence[Hit]]) -> dict[str, dict[str, float]]:
@@ -73,7 +60,7 @@ class WeightedFusion:
     )
     name: str = "weighted"
 
-    def rank(self, hits: Mapping[str, Sequence[Hit]]) -> list[Ranked]:
+    def rank(self, hits: Mapping[str, Sequence[Hit]]) -> Ranking:
         total = sum(w for s, w in self.weights.items() if s in hits) or 1.0
         ranked = []
         for sku, row in candidate_features(hits).items():
@@ -82,7 +69,7 @@ class WeightedFusion:
             confidence = max(fused, 0.9 * row.get("code", 0.0))
             ranked.append(Ranked(sku, min(1.0, confidence), signal_scores(row), row))
         ranked.sort(key=lambda r: (-r.confidence, r.sku))
-        return ranked
+        return Ranking(ranked)
 
 
 # Candidate features of the learned fusion, in the order of its coefficients. "*_gap" is the
@@ -139,6 +126,21 @@ def feature_rows(
         "max_code": best["code"],
     }
     return skus, matrix, query
+
+
+def nomatch_features(
+    raw: np.ndarray, query: Mapping[str, float], names: Sequence[str] = NOMATCH_FEATURES
+) -> np.ndarray:
+    """The no-part model's inputs for one query, in the order of `names`: the query-level
+    values of feature_rows and the two best uncalibrated candidate scores. Training and
+    serving both call this, so the model sees the same features in both."""
+    top = np.sort(raw)[::-1]
+    values = {
+        **query,
+        "top_p": float(top[0]) if len(top) else 0.0,
+        "second_p": float(top[1]) if len(top) > 1 else 0.0,
+    }
+    return np.asarray([values.get(n, 0.0) for n in names], dtype=float)
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -200,36 +202,27 @@ class LearnedFusion:
     nomatch: Linear | None = None
     name: str = "learned"
 
-    def rank(self, hits: Mapping[str, Sequence[Hit]]) -> list[Ranked]:
+    def rank(self, hits: Mapping[str, Sequence[Hit]]) -> Ranking:
         table = candidate_features(hits)
         skus, matrix, query = feature_rows(table)
         if not skus:
-            return []
+            return Ranking([])
         raw = self.scorer.predict(matrix)
         # Normalise over candidates: the model scores each candidate alone, but exactly one
         # of them (at most) is right, so the confidences of one query should not sum past 1.
         share = raw / max(1.0, float(raw.sum()))
         confidence = self.calibration(share)
         order = np.argsort(-confidence, kind="stable")
-        nomatch_p = self.nomatch_probability(raw, query)
-        ranked = []
-        for position, i in enumerate(order):
-            row = dict(table[skus[i]])
-            if position == 0 and nomatch_p is not None:
-                row["nomatch_probability"] = nomatch_p
-            ranked.append(Ranked(skus[i], float(confidence[i]), signal_scores(row), row))
-        return ranked
+        ranked = [
+            Ranked(skus[i], float(confidence[i]), signal_scores(table[skus[i]]), table[skus[i]])
+            for i in order
+        ]
+        return Ranking(ranked, self.nomatch_probability(raw, query))
 
     def nomatch_probability(self, raw: np.ndarray, query: Mapping[str, float]) -> float | None:
         if self.nomatch is None:
             return None
-        top = np.sort(raw)[::-1]
-        values = {
-            **query,
-            "top_p": float(top[0]) if len(top) else 0.0,
-            "second_p": float(top[1]) if len(top) > 1 else 0.0,
-        }
-        x = np.asarray([values.get(n, 0.0) for n in self.nomatch.names])
+        x = nomatch_features(raw, query, self.nomatch.names)
         return float(self.nomatch.predict(x[None, :])[0])
 
     def to_json(self) -> dict[str, Any]:
@@ -239,18 +232,3 @@ class LearnedFusion:
             "calibration": self.calibration.to_json(),
             "nomatch": self.nomatch.to_json() if self.nomatch else None,
         }
-
-
-def load_fusion(path: Path) -> tuple[LearnedFusion, DecisionPolicy]:
-    """The fusion and decision thresholds a trainer wrote to fusion.json."""
-    from matcher.decision import DecisionPolicy
-
-    data = json.loads(path.read_text(encoding="utf-8"))
-    fusion = LearnedFusion(
-        scorer=Linear.from_json(data["fusion"]["scorer"]),
-        calibration=Calibration.from_json(data["fusion"]["calibration"]),
-        nomatch=Linear.from_json(data["fusion"]["nomatch"]) if data["fusion"]["nomatch"] else None,
-    )
-    if fusion.scorer.names != FEATURES:
-        raise ValueError(f"{path}: fusion features differ from this version's; retrain")
-    return fusion, DecisionPolicy(**data["policy"])

@@ -9,54 +9,34 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass, fields
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from matcher.config import Settings
 
 
 @dataclass(frozen=True)
 class Limits:
-    """The numbers are Settings' (PARTMATCH_MAX_*); their defaults are written there only."""
+    """Each number but default_top_k is a setting (PARTMATCH_MAX_*); the defaults are written
+    here only, and Settings takes them from here."""
 
-    max_text_chars: int
-    max_vehicle_chars: int
-    max_top_k: int
-    max_batch: int
-    max_sku_chars: int
-    max_name_chars: int
-    max_description_chars: int
-    max_aliases: int
-    max_alias_chars: int
-    max_attributes: int
-    max_attribute_key_chars: int
-    max_attribute_value_chars: int
-    max_parts_per_call: int
-    max_message_bytes: int
+    max_text_chars: int = 1000
+    max_vehicle_chars: int = 200
+    max_top_k: int = 50
+    max_batch: int = 256
+    max_sku_chars: int = 128
+    max_name_chars: int = 500
+    max_description_chars: int = 10_000
+    max_aliases: int = 50
+    max_alias_chars: int = 200
+    max_attributes: int = 50
+    max_attribute_key_chars: int = 64
+    max_attribute_value_chars: int = 500
+    max_parts_per_call: int = 1000
+    max_message_bytes: int = 4 * 1024 * 1024
     # What top_k 0 means.
     default_top_k: int = 5
 
-    @classmethod
-    def from_settings(cls, settings: Settings) -> Limits:
-        return cls(**{name: getattr(settings, name) for name in _FROM_SETTINGS})
-
 
 # The fields that are settings (PARTMATCH_MAX_*); default_top_k is the API's own.
-_FROM_SETTINGS = frozenset(f.name for f in fields(Limits)) - {"default_top_k"}
-
-
-def _defaults() -> Limits:
-    from matcher.config import Settings
-
-    defaults: dict[str, int] = {
-        f.name: int(f.default)  # type: ignore[arg-type]  # every PARTMATCH_MAX_* is an int
-        for f in fields(Settings)
-        if f.name in _FROM_SETTINGS
-    }
-    return Limits(**defaults)
-
-
-DEFAULT_LIMITS = _defaults()
+LIMIT_SETTINGS = frozenset(f.name for f in fields(Limits)) - {"default_top_k"}
+DEFAULT_LIMITS = Limits()
 
 # Control characters, format characters (zero-width spaces and joiners, bidirectional
 # overrides), surrogates, private-use and unassigned code points, and separators other than
@@ -92,3 +72,9 @@ _BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u20
 
 def describe(char: str) -> str:
     return f"U+{ord(char):04X} ({unicodedata.name(char, 'unnamed')})"
+
+
+def shortened(value: str, most: int = 40) -> str:
+    """A caller's value as a refusal may quote it: refusals go back in gRPC trailers, which
+    clients cap at 8-16 KiB, so a huge value would cost the caller the refusal itself."""
+    return value if len(value) <= most else value[:most] + "..."

@@ -15,15 +15,18 @@ from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
 from matcher.access import current_caller
+from matcher.catalog import CatalogError
+from matcher.catalog_store import CatalogStore
 from matcher.grpc_errors import guard
-from matcher.limits import DEFAULT_LIMITS, Limits
-from matcher.review_store import (
+from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe
+from matcher.review_queue import (
     ReviewConflict,
     ReviewInputError,
     ReviewItem,
     ReviewNotFound,
-    ReviewStore,
+    ReviewQueue,
 )
+from matcher.service import candidate_to_proto
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +39,8 @@ Response = TypeVar("Response")
 
 _ERROR_CODES = (
     (ReviewInputError, grpc.StatusCode.INVALID_ARGUMENT),
+    # A label for a SKU that is unknown or retired (the catalog store's check).
+    (CatalogError, grpc.StatusCode.INVALID_ARGUMENT),
     (ReviewNotFound, grpc.StatusCode.NOT_FOUND),
     (ReviewConflict, grpc.StatusCode.FAILED_PRECONDITION),
 )
@@ -50,10 +55,7 @@ def item_to_proto(item: ReviewItem) -> pb.ReviewItem:
         id=item.id,
         text=item.text,
         vehicle=item.vehicle,
-        candidates=[
-            pb.Candidate(sku=c.sku, name=c.name, confidence=c.confidence, signals=dict(c.signals))
-            for c in item.candidates
-        ],
+        candidates=[candidate_to_proto(c) for c in item.candidates],
         status=item.status,
         resolved_sku=item.resolved_sku or "",
         names_no_part=item.names_no_part,
@@ -72,7 +74,7 @@ def _check_length(value: str, name: str, most: int = MAX_FIELD_CHARS) -> None:
 
 
 class ReviewServicer(pb_grpc.ReviewServicer):
-    def __init__(self, store: ReviewStore) -> None:
+    def __init__(self, store: ReviewQueue) -> None:
         self._store = store
 
     def ListPending(
@@ -116,8 +118,7 @@ class ReviewServicer(pb_grpc.ReviewServicer):
                 raise ReviewInputError("id must not be empty")
             if bool(request.sku) == request.names_no_part:
                 raise ReviewInputError("set exactly one of sku and names_no_part")
-            if not request.reviewer.strip():
-                raise ReviewInputError("reviewer must not be empty")
+            # The reviewer (empty, length, characters) is checked by the queue, for every caller.
             item = self._store.resolve(request.id, request.sku or None, request.reviewer)
             # The token says who called; reviewer says for whom (e.g. the console's user).
             caller = current_caller()
@@ -133,8 +134,26 @@ class ReviewServicer(pb_grpc.ReviewServicer):
         return _guard(context, run, "ResolveReview")
 
 
+def _check_report(request: pb.ReportMappingRequest, limits: Limits) -> None:
+    """The one check of a report's fields; the catalog store then checks, in the transaction
+    that writes the example, that its SKU is an active part."""
+    if not request.text.strip():
+        raise ReviewInputError("text must not be empty or whitespace only")
+    if len(request.text) > limits.max_text_chars:
+        raise ReviewInputError(f"text is over {limits.max_text_chars} characters")
+    if not request.sku:
+        raise ReviewInputError("sku must not be empty")
+    _check_length(request.sku, "sku", limits.max_sku_chars)
+    _check_length(request.request_id, "request_id")
+    # What Match refuses must not become training data through feedback either.
+    bad = bad_text_character(request.text, allow_newlines=True)
+    if bad is not None:
+        raise ReviewInputError(f"text holds the control character {describe(bad)}")
+
+
 class FeedbackServicer(pb_grpc.FeedbackServicer):
-    def __init__(self, store: ReviewStore, limits: Limits = DEFAULT_LIMITS) -> None:
+    def __init__(self, store: CatalogStore, limits: Limits = DEFAULT_LIMITS) -> None:
+        # The catalog store: it owns the labelled examples a report becomes.
         self._store = store
         self._limits = limits
 
@@ -142,14 +161,7 @@ class FeedbackServicer(pb_grpc.FeedbackServicer):
         self, request: pb.ReportMappingRequest, context: grpc.ServicerContext
     ) -> pb.ReportMappingResponse:
         def run() -> pb.ReportMappingResponse:
-            if not request.text.strip():
-                raise ReviewInputError("text must not be empty or whitespace only")
-            if len(request.text) > self._limits.max_text_chars:
-                raise ReviewInputError(f"text is over {self._limits.max_text_chars} characters")
-            if not request.sku:
-                raise ReviewInputError("sku must not be empty")
-            _check_length(request.sku, "sku", self._limits.max_sku_chars)
-            _check_length(request.request_id, "request_id")
+            _check_report(request, self._limits)
             recorded = self._store.record_feedback(request.text, request.sku, request.request_id)
             return pb.ReportMappingResponse(recorded=recorded)
 

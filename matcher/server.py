@@ -23,8 +23,8 @@ from matcher.channel import channel_options, server_credentials
 from matcher.config import Settings
 from matcher.decision import Decision
 from matcher.engine import Matcher, MatchResult
+from matcher.review_queue import Queued, ReviewQueue, SqliteReviewQueue
 from matcher.review_service import FeedbackServicer, ReviewServicer
-from matcher.review_store import Queued, ReviewStore, SqliteReviewStore
 from matcher.service import CatalogService, MatcherService
 
 log = logging.getLogger(__name__)
@@ -59,14 +59,14 @@ def create_server(
     settings: Settings,
     holder: MatcherHolder,
     store: CatalogStore,
-    reviews: ReviewStore | None = None,
+    reviews: ReviewQueue | None = None,
 ) -> tuple[grpc.Server, int]:
     limits = settings.limits
     # The queue shares the catalog's SQLite file: a label and its SKU check are one transaction.
     if reviews is None:
         path = store.path if isinstance(store, SqliteCatalogStore) else settings.catalog_db
-        reviews = SqliteReviewStore(path, limits, settings.sqlite_synchronous)
-    review_store = reviews
+        reviews = SqliteReviewQueue(path, limits, settings.sqlite_synchronous)
+    queue = reviews
     server = grpc.server(
         futures.ThreadPoolExecutor(max_workers=settings.workers, thread_name_prefix="grpc"),
         interceptors=[interceptor_for(settings)],
@@ -95,7 +95,7 @@ def create_server(
         # One transaction for a whole batch: it is queued whole or not at all. A failure
         # here fails the call (INTERNAL, retried by the client) rather than answer
         # NEEDS_REVIEW for an item that never reached the queue.
-        ids = review_store.enqueue_many(
+        ids = queue.enqueue_many(
             [
                 Queued(r.text, r.vehicle, r.candidates, r.request_id, r.model_version)
                 for r in (results[i] for i in waiting)
@@ -106,8 +106,8 @@ def create_server(
         return results
 
     pb_grpc.add_MatcherServicer_to_server(MatcherService(holder, enqueue_for_review), server)
-    pb_grpc.add_ReviewServicer_to_server(ReviewServicer(review_store), server)
-    pb_grpc.add_FeedbackServicer_to_server(FeedbackServicer(review_store, limits), server)
+    pb_grpc.add_ReviewServicer_to_server(ReviewServicer(queue), server)
+    pb_grpc.add_FeedbackServicer_to_server(FeedbackServicer(store, limits), server)
     pb_grpc.add_CatalogServicer_to_server(CatalogService(store, holder, limits), server)
     pb_grpc.add_AdminServicer_to_server(
         AdminService(ModelReloader(settings, holder, store)), server
@@ -143,7 +143,7 @@ def serve(settings: Settings) -> None:
             "the catalog store %s is empty: run `partmatch index` first", settings.catalog_db
         )
     holder = MatcherHolder(build_current_matcher(settings, parts, examples))
-    reviews = SqliteReviewStore(settings.catalog_db, settings.limits, settings.sqlite_synchronous)
+    reviews = SqliteReviewQueue(settings.catalog_db, settings.limits, settings.sqlite_synchronous)
     server, port = create_server(settings, holder, store, reviews)
     server.start()
     watcher = (

@@ -6,7 +6,6 @@ into INVALID_ARGUMENT or NOT_FOUND with a message that names what is wrong.
 
 from __future__ import annotations
 
-import base64
 import logging
 from collections.abc import Callable
 from typing import TypeVar
@@ -17,9 +16,10 @@ from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
 from matcher.catalog import CatalogError, Part, check_sku, check_unique, make_part
 from matcher.catalog_store import CatalogStore, UnknownSkus
-from matcher.engine import Matcher, MatchInputError, MatchResult
+from matcher.engine import Candidate, Matcher, MatchInputError, MatchResult
 from matcher.grpc_errors import guard
 from matcher.limits import DEFAULT_LIMITS, Limits
+from matcher.page_token import BadPageToken, after_sku, sku_token
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ _ERROR_CODES = (
     (DeadlineExceeded, grpc.StatusCode.DEADLINE_EXCEEDED),
     (MatchInputError, grpc.StatusCode.INVALID_ARGUMENT),
     (CatalogError, grpc.StatusCode.INVALID_ARGUMENT),
+    (BadPageToken, grpc.StatusCode.INVALID_ARGUMENT),
     (UnknownSkus, grpc.StatusCode.NOT_FOUND),
 )
 Response = TypeVar("Response")
@@ -50,12 +51,19 @@ def _guard(context: grpc.ServicerContext, call: Callable[[], Response], what: st
     return guard(context, call, what, _ERROR_CODES)
 
 
+def candidate_to_proto(candidate: Candidate) -> pb.Candidate:
+    """A candidate as Match answers it and the review queue shows it (features stay inside)."""
+    return pb.Candidate(
+        sku=candidate.sku,
+        name=candidate.name,
+        confidence=candidate.confidence,
+        signals=dict(candidate.signals),
+    )
+
+
 def result_to_proto(result: MatchResult) -> pb.MatchResponse:
     return pb.MatchResponse(
-        candidates=[
-            pb.Candidate(sku=c.sku, name=c.name, confidence=c.confidence, signals=dict(c.signals))
-            for c in result.candidates
-        ],
+        candidates=[candidate_to_proto(c) for c in result.candidates],
         decision=result.decision.value,
         model_version=result.model_version,
         request_id=result.request_id,
@@ -206,7 +214,7 @@ class CatalogService(pb_grpc.CatalogServicer):
             size = request.page_size or DEFAULT_PAGE_SIZE
             if not 0 < size <= MAX_PAGE_SIZE:
                 raise CatalogError(f"page_size must be between 1 and {MAX_PAGE_SIZE}, got {size}")
-            after = _decode_token(request.page_token)
+            after = after_sku(request.page_token)
             parts = self._store.page(size + 1, after, request.include_retired)
             more = len(parts) > size
             page: list[pb.Part] = []
@@ -220,28 +228,7 @@ class CatalogService(pb_grpc.CatalogServicer):
                     more = True
                     break
                 page.append(message)
-            token = _encode_token(page[-1].sku) if more and page else ""
+            token = sku_token(page[-1].sku) if more and page else ""
             return pb.ListPartsResponse(parts=page, next_page_token=token)
 
         return _guard(context, run, "ListParts")
-
-
-_TOKEN_PREFIX = "after:"
-
-
-def _encode_token(sku: str) -> str:
-    return base64.urlsafe_b64encode((_TOKEN_PREFIX + sku).encode()).decode()
-
-
-def _decode_token(token: str) -> str:
-    if not token:
-        return ""
-    try:
-        decoded = base64.b64decode(token.encode(), altchars=b"-_", validate=True).decode()
-    except (ValueError, UnicodeDecodeError):
-        decoded = ""
-    if not decoded.startswith(_TOKEN_PREFIX):
-        # Shortened: the message goes back in gRPC trailers, which clients cap at 8-16 KiB.
-        shown = token if len(token) <= 40 else token[:40] + "..."
-        raise CatalogError(f"page_token {shown!r} is not a token this server issued")
-    return decoded.removeprefix(_TOKEN_PREFIX)

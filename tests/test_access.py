@@ -12,9 +12,10 @@ import pytest
 from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
-from matcher.access import RULES, TokenTable, parse_entries, rule_for
+from matcher.access import RULES, TokenTable, rule_for
 from matcher.config import ConfigError, Settings
 from matcher.encoder import Encoder
+from matcher.principals import parse_entries
 from tests.serving import Serving, code_and_details, serving
 
 TOKENS = {

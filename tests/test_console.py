@@ -39,7 +39,7 @@ from matcher.catalog_store import SqliteCatalogStore
 from matcher.config import ConfigError, Settings
 from matcher.encoder import Encoder
 from matcher.engine import Candidate
-from matcher.review_store import SqliteReviewStore
+from matcher.review_queue import SqliteReviewQueue
 from matcher.server import MatcherHolder, create_server
 
 ALICE = "alice-token-0123456789"
@@ -131,7 +131,7 @@ class Stack:
         """An item queued straight into the store, with exactly these candidates (SKU,
         confidence) in this order: what a tampered or hostile queue entry looks like."""
         names = {p.sku: p.name for p in [*PARTS, *HOSTILE_PARTS]}
-        store = SqliteReviewStore(self.settings.catalog_db)
+        store = SqliteReviewQueue(self.settings.catalog_db)
         try:
             return store.enqueue(
                 text,
@@ -336,7 +336,7 @@ def test_skip_walks_the_queue_and_hostile_text_stays_text(
     p = page
     first = stack.queued("brake pads for civic")
     hostile = stack.queued(f"wiper {XSS}")
-    store = SqliteReviewStore(stack.settings.catalog_db)
+    store = SqliteReviewQueue(stack.settings.catalog_db)
     vehicle_xss = store.enqueue(
         f"battery {XSS}", '<img src=x onerror="alert(2)">', [], "req", "m", priority=0.0
     )

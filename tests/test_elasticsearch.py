@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 import pytest
 
 from matcher.catalog import make_part
+from matcher.catalog_view import CatalogViewBuilder
 from matcher.decision import DecisionPolicy
 from matcher.elastic.client import (
     BackendError,
@@ -63,8 +64,12 @@ HISTORY = [
 needs_node = pytest.mark.elasticsearch
 
 
+# The Elasticsearch signal searches its own index, not the in-process catalog view.
+NO_VIEW = CatalogViewBuilder(lexical_history=None).build([], [])
+
+
 def skus(signal: ElasticsearchSignal, text: str, k: int = 10) -> list[str]:
-    return [h.sku for h in signal.search(Query.parse(text), k)]
+    return [h.sku for h in signal.search(NO_VIEW, Query.parse(text), k)]
 
 
 @pytest.fixture
@@ -78,7 +83,7 @@ def make_signal(
     client: SearchClient, prefix: str, analysis: Analysis | None = None, **kwargs: Any
 ) -> ElasticsearchSignal:
     signal = ElasticsearchSignal(ElasticsearchIndex(client, prefix, **kwargs), analysis)
-    signal.load(PARTS, HISTORY)
+    signal.index.load(PARTS, HISTORY)
     return signal
 
 
@@ -121,10 +126,10 @@ def test_indexed_text_is_the_embedded_bm25_analysis(
     doc = client.request("GET", f"/{signal.index.parts_alias}/_doc/SEA-1")["_source"]
     assert doc["name"] == analysed("Cafe Racer Seat") == "cafe racer seat"
     # The same parts, one text at a time: both backends rank the same part first.
-    embedded = BM25Signal()
-    embedded.load(PARTS, HISTORY)
+    embedded, view = BM25Signal(), CatalogViewBuilder().build(PARTS, HISTORY)
     for text in ("rear brake pads", "oil filters", "WING MIRRORS", "battery for my car"):
-        assert skus(signal, text)[:1] == [h.sku for h in embedded.search(Query.parse(text), 1)]
+        first = embedded.search(view, Query.parse(text), 1)
+        assert skus(signal, text)[:1] == [h.sku for h in first]
 
 
 @needs_node
@@ -147,7 +152,7 @@ def test_history_index_finds_a_lay_text(
     signal: ElasticsearchSignal, client: SearchClient, es_prefix: str
 ) -> None:
     text = "it wont charge any more"
-    hits = signal.search(Query.parse(text), 5)
+    hits = signal.search(NO_VIEW, Query.parse(text), 5)
     assert hits[0].sku == "ALT-1"
     assert hits[0].features["bm25_history"] > 0
     catalog_only = other_signal(client, es_prefix, history=False)
@@ -161,9 +166,9 @@ def test_history_index_finds_a_lay_text(
 def test_each_upsert_is_searchable_the_moment_it_returns(signal: ElasticsearchSignal) -> None:
     # The default refresh interval is 1 s: only refresh=wait_for makes all of these pass.
     for i in range(5):
-        signal.upsert([make_part(sku=f"NEW-{i}", name=f"Gadget{i} Bracket")])
+        signal.index.upsert([make_part(sku=f"NEW-{i}", name=f"Gadget{i} Bracket")])
         assert skus(signal, f"gadget{i}")[:1] == [f"NEW-{i}"]
-        signal.retire([f"NEW-{i}"])
+        signal.index.retire([f"NEW-{i}"])
         assert f"NEW-{i}" not in skus(signal, f"gadget{i} bracket")
 
 
@@ -229,18 +234,18 @@ def test_a_lost_index_is_rebuilt(
     for index in indexes(client, es_prefix):
         client.request("DELETE", f"/{index}")
     with pytest.raises(SignalUnavailable):
-        signal.search(Query.parse("radiator"), 5)
+        signal.search(NO_VIEW, Query.parse("radiator"), 5)
     assert signal.index.wait_for_resync(30)
     assert skus(signal, "radiator")[:1] == ["RAD-1"]
     # A write meeting a lost index rebuilds it at once; no index named like the alias appears.
     for index in indexes(client, es_prefix):
         client.request("DELETE", f"/{index}")
-    signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
+    signal.index.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
     assert skus(signal, "fuel pump")[:1] == ["NEW-1"]
     assert all(i.rsplit("-", 1)[1].isdigit() for i in indexes(client, es_prefix))
     # The history index alone lost: a retire rebuilds both.
     client.request("DELETE", "/" + aliases(client, es_prefix)[f"{es_prefix}-history"])
-    signal.retire(["ALT-1"])
+    signal.index.retire(["ALT-1"])
     assert set(aliases(client, es_prefix)) == {f"{es_prefix}-parts", f"{es_prefix}-history"}
     assert "ALT-1" not in skus(signal, "alternator")
     assert skus(signal, "squeaky noise when braking")[:1] == ["PAD-1"]
@@ -268,7 +273,7 @@ def private_signal(node: SearchNode) -> Iterator[ElasticsearchSignal]:
 def timed_failure(signal: ElasticsearchSignal, text: str) -> float:
     started = time.monotonic()
     with pytest.raises(SignalUnavailable):
-        signal.search(Query.parse(text), 5)
+        signal.search(NO_VIEW, Query.parse(text), 5)
     return time.monotonic() - started
 
 
@@ -313,6 +318,8 @@ def test_matcher_degrades_while_the_node_is_down_and_recovers(
         WeightedFusion(),
         DecisionPolicy(),
         model_version="test",
+        views=CatalogViewBuilder(lexical_history=None),
+        remote_indexes=[private_signal.index],
         remote_signals=["lexical"],
         remote_timeout_s=2 * TIMEOUT_S,
     )
@@ -346,12 +353,12 @@ def test_writes_while_the_node_is_down_are_resynced(
     node: SearchNode, private_signal: ElasticsearchSignal
 ) -> None:
     node.stop()
-    private_signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])  # must not raise
-    private_signal.retire(["RAD-1"])
+    private_signal.index.upsert([make_part(sku="NEW-1", name="Fuel Pump")])  # must not raise
+    private_signal.index.retire(["RAD-1"])
     assert private_signal.index.stale
     node.start()
     with pytest.raises(SignalUnavailable):  # the node came back empty
-        private_signal.search(Query.parse("fuel pump"), 5)
+        private_signal.search(NO_VIEW, Query.parse("fuel pump"), 5)
     assert private_signal.index.wait_for_resync(60)
     assert not private_signal.index.stale
     assert skus(private_signal, "fuel pump")[:1] == ["NEW-1"]
@@ -365,7 +372,7 @@ def test_writes_while_the_node_hangs_are_resynced(
     node.freeze()
     try:
         started = time.monotonic()
-        private_signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
+        private_signal.index.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
         assert time.monotonic() - started < 2 * private_signal.index.write_timeout_s
         assert private_signal.index.stale
     finally:
@@ -383,13 +390,13 @@ def test_writes_while_the_node_hangs_are_resynced(
 def test_an_unreachable_backend_never_breaks_writes() -> None:
     client = make_client(f"http://127.0.0.1:{free_port()}", 0.5)
     signal = ElasticsearchSignal(ElasticsearchIndex(client, "nowhere", resync_backoff_s=60))
-    signal.load(PARTS, HISTORY)
-    signal.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
-    signal.retire(["RAD-1"])
+    signal.index.load(PARTS, HISTORY)
+    signal.index.upsert([make_part(sku="NEW-1", name="Fuel Pump")])
+    signal.index.retire(["RAD-1"])
     assert signal.index.stale
     started = time.monotonic()
     with pytest.raises(SignalUnavailable):
-        signal.search(Query.parse("radiator"), 5)
+        signal.search(NO_VIEW, Query.parse("radiator"), 5)
     assert time.monotonic() - started < 1.0
     signal.close()
 
@@ -452,7 +459,7 @@ def loaded_signal(url: str) -> ElasticsearchSignal:
 
 def test_search_sends_one_msearch_of_analysed_text(fake_backend: str) -> None:
     signal = loaded_signal(fake_backend)
-    hits = signal.search(Query.parse("the Radiators", vehicle="Golf"), 3)
+    hits = signal.search(NO_VIEW, Query.parse("the Radiators", vehicle="Golf"), 3)
     assert [h.sku for h in hits] == ["RAD-1"]
     signal.close()
     ((method, path, body),) = FakeBackend.seen
@@ -496,6 +503,6 @@ def test_a_failed_search_leaves_the_answer_to_the_other_signals(
     signal = loaded_signal(fake_backend)
     FakeBackend.status = status
     with pytest.raises(SignalUnavailable):
-        signal.search(Query.parse("radiator"), 3)
+        signal.search(NO_VIEW, Query.parse("radiator"), 3)
     assert not signal.index.stale  # nothing was lost: no rebuild
     signal.close()

@@ -17,10 +17,10 @@ from matcher.fusion import (
     Calibration,
     LearnedFusion,
     Linear,
-    Ranked,
     WeightedFusion,
     candidate_features,
 )
+from matcher.ranking import Ranked, Ranking
 from matcher.signals.base import Hit
 
 
@@ -67,7 +67,7 @@ def test_weighted_fusion_prefers_agreement() -> None:
         "fuzzy": [Hit("B", 0.9)],
         "semantic": [Hit("B", 0.7), Hit("A", 0.2)],
     }
-    ranked = WeightedFusion().rank(hits)
+    ranked = WeightedFusion().rank(hits).candidates
     assert [r.sku for r in ranked] == ["B", "A"]
     assert ranked[0].signals == {"lexical": 0.8, "fuzzy": 0.9, "semantic": 0.7}
     features = candidate_features(hits)
@@ -81,7 +81,7 @@ def test_learned_fusion_uses_its_coefficients_and_calibration() -> None:
         scorer=Linear(FEATURES, coef, -5.0),
         calibration=Calibration(np.asarray([0.0, 1.0]), np.asarray([0.0, 0.5])),
     )
-    ranked = fusion.rank({"lexical": [Hit("A", 1.0)], "fuzzy": [Hit("B", 1.0)]})
+    ranked = fusion.rank({"lexical": [Hit("A", 1.0)], "fuzzy": [Hit("B", 1.0)]}).candidates
     assert [r.sku for r in ranked] == ["B", "A"]
     raw_b = 1 / (1 + np.exp(-5.0))
     raw_a = 1 / (1 + np.exp(5.0))
@@ -90,11 +90,11 @@ def test_learned_fusion_uses_its_coefficients_and_calibration() -> None:
 
 def test_decision_policy() -> None:
     policy = DecisionPolicy(accept_threshold=0.8, nomatch_threshold=0.3, nomatch_cut=0.5)
-    assert policy.decide([Ranked("A", 0.85, {})]) is Decision.AUTO_ACCEPT
-    assert policy.decide([Ranked("A", 0.5, {})]) is Decision.NEEDS_REVIEW
-    assert policy.decide([Ranked("A", 0.1, {})]) is Decision.NO_MATCH
-    assert policy.decide([Ranked("A", 0.95, {})], nomatch_probability=0.7) is Decision.NO_MATCH
-    assert policy.decide([]) is Decision.NO_MATCH
+    assert policy.decide(Ranking([Ranked("A", 0.85, {})])) is Decision.AUTO_ACCEPT
+    assert policy.decide(Ranking([Ranked("A", 0.5, {})])) is Decision.NEEDS_REVIEW
+    assert policy.decide(Ranking([Ranked("A", 0.1, {})])) is Decision.NO_MATCH
+    assert policy.decide(Ranking([Ranked("A", 0.95, {})], 0.7)) is Decision.NO_MATCH
+    assert policy.decide(Ranking([])) is Decision.NO_MATCH
     with pytest.raises(ValueError, match="nomatch_threshold <= accept_threshold"):
         DecisionPolicy(accept_threshold=0.2, nomatch_threshold=0.5)
 

@@ -5,16 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from eval.metrics import (
+from eval.results import Run, metrics
+from eval.systems import Answer
+from indexer.metrics import (
+    ConfidenceBin,
     automation_at_precision,
+    confidence_bins,
     coverage_precision_curve,
     expected_calibration_error,
     mean_reciprocal_rank,
     recall_at,
     top1_accuracy,
 )
-from eval.run import Run, metrics
-from eval.systems import Answer
 
 RANKED = [["A", "B"], ["B", "A"], ["C", "A", "B"], []]
 GOLD: list[str | None] = ["A", "A", "B", None]
@@ -58,6 +60,26 @@ def test_expected_calibration_error_by_hand() -> None:
     assert expected_calibration_error(confidence, correct) == pytest.approx(0.5 * 0.45 + 0.5 * 0.15)
     perfect = expected_calibration_error(np.asarray([1.0, 0.0]), np.asarray([True, False]))
     assert perfect == pytest.approx(0.0)
+
+
+def test_confidence_bins_and_ece_from_them_by_hand() -> None:
+    # Ten bins of width 0.1. 0.05 -> bin 0; 0.1 and 0.15 -> bin 1 (an edge opens its bin);
+    # 0.5 -> bin 5; 0.9 and 1.0 -> bin 9 (1.0 belongs to the last bin).
+    confidence = np.asarray([0.05, 0.1, 0.15, 0.5, 0.9, 1.0])
+    correct = np.asarray([False, True, False, True, True, False])
+    bins = confidence_bins(confidence, correct)
+    assert [b.count for b in bins] == [1, 2, 1, 2]
+    assert bins[0] == ConfidenceBin(confidence=0.05, accuracy=0.0, count=1)
+    assert bins[1].confidence == pytest.approx(0.125) and bins[1].accuracy == 0.5
+    assert bins[2] == ConfidenceBin(confidence=0.5, accuracy=1.0, count=1)
+    assert bins[3].confidence == pytest.approx(0.95) and bins[3].accuracy == 0.5
+    # ECE: 1/6*|0-0.05| + 2/6*|0.5-0.125| + 1/6*|1-0.5| + 2/6*|0.5-0.95|
+    by_hand = (0.05 + 2 * 0.375 + 0.5 + 2 * 0.45) / 6
+    assert expected_calibration_error(confidence, correct) == pytest.approx(by_hand)
+    # Five bins of width 0.2 regroup them: 0.05, 0.1, 0.15 | 0.5 | 0.9, 1.0.
+    assert [b.count for b in confidence_bins(confidence, correct, bins=5)] == [3, 1, 2]
+    assert confidence_bins(np.zeros(0), np.zeros(0, bool)) == []
+    assert expected_calibration_error(np.zeros(0), np.zeros(0, bool)) is None
 
 
 def test_run_metrics_with_decisions_by_hand() -> None:

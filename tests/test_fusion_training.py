@@ -14,7 +14,7 @@ from matcher.config import Settings
 from matcher.decision import Decision
 from matcher.encoder import Encoder
 from matcher.examples import Example
-from matcher.fusion import load_fusion
+from matcher.fusion_file import load_fusion
 from matcher.signals.lexical import BM25Signal
 
 PHRASES = (

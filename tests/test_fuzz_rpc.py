@@ -41,7 +41,7 @@ from matcher.encoder import Encoder
 from matcher.engine import Candidate
 from matcher.limits import bad_text_character
 from matcher.registry import current_version
-from matcher.review_store import SqliteReviewStore
+from matcher.review_queue import SqliteReviewQueue
 from matcher.service import part_to_proto
 from tests.conftest import TESTER, TESTER_TOKEN, tiny_catalog
 from tests.fuzzing import (
@@ -119,7 +119,7 @@ def fuzzed(tmp_path_factory: pytest.TempPathFactory, encoder: Encoder) -> Iterat
         # Nothing to reload: an empty version (the registry's current one) is refused at once.
         assert current_version(models) is None
         versions = frozenset(p.name for p in models.iterdir()) if models.is_dir() else frozenset()
-        reviews = SqliteReviewStore(server.settings.catalog_db)
+        reviews = SqliteReviewQueue(server.settings.catalog_db)
         try:
             shown = [
                 Candidate(sku, sku.lower(), 0.4, {"lexical": 0.4}, {})

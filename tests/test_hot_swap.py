@@ -240,7 +240,7 @@ def test_the_watcher_follows_the_current_pointer(
 def test_reload_cli(
     served: Served, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from matcher.cli import main
+    from cli.main import main
 
     v1, v2 = served.versions
     promote(served.models_dir, v2, force=True)

@@ -1,5 +1,7 @@
-"""The lexical signal's contract, run on both backends: the embedded BM25Signal and the
-ElasticsearchSignal. Whatever holds here, the engine may rely on whichever backend it gets."""
+"""The lexical signal's contract, run on both backends: the embedded BM25Signal over the
+catalog view and the ElasticsearchSignal over its remote index. Each runs behind a matcher,
+which applies catalog changes the way the server does. Whatever holds here, the engine may rely
+on whichever backend it gets."""
 
 from __future__ import annotations
 
@@ -10,11 +12,15 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from matcher.catalog import Part, make_part
+from matcher.catalog_view import CatalogViewBuilder
+from matcher.decision import DecisionPolicy
 from matcher.elastic.client import make_client
 from matcher.elastic.index_writer import ElasticsearchIndex
+from matcher.engine import Matcher
 from matcher.examples import Example
+from matcher.fusion import WeightedFusion
 from matcher.query import Query
-from matcher.signals.base import Hit, Signal
+from matcher.signals.base import Hit
 from matcher.signals.elasticsearch import ElasticsearchSignal
 from matcher.signals.lexical import BM25Signal
 
@@ -45,13 +51,27 @@ HISTORY = [
     Example("where is my order", None),
 ]
 
-MakeSignal = Callable[..., Signal]
+MakeSignal = Callable[..., Matcher]
+
+
+def lexical_only(
+    signal: BM25Signal | ElasticsearchSignal, lexical_history: bool | None
+) -> Matcher:
+    remote = signal.index if isinstance(signal, ElasticsearchSignal) else None
+    return Matcher(
+        [signal],
+        WeightedFusion(),
+        DecisionPolicy(),
+        "contract",
+        views=CatalogViewBuilder(lexical_history=lexical_history),
+        remote_indexes=[remote] if remote else [],
+    )
 
 
 @pytest.fixture(params=["bm25", pytest.param("elasticsearch", marks=pytest.mark.elasticsearch)])
 def make_signal(request: pytest.FixtureRequest) -> Iterator[MakeSignal]:
     if request.param == "bm25":
-        yield lambda history=True: BM25Signal(history=history)
+        yield lambda history=True: lexical_only(BM25Signal(), lexical_history=history)
         return
     es_url: str = request.getfixturevalue("es_url")
     prefix: str = request.getfixturevalue("es_prefix")
@@ -59,32 +79,33 @@ def make_signal(request: pytest.FixtureRequest) -> Iterator[MakeSignal]:
     client = make_client(es_url, timeout_s=10.0)
     numbers = itertools.count()
 
-    def make(history: bool = True) -> Signal:
+    def make(history: bool = True) -> Matcher:
         index = ElasticsearchIndex(
             client, f"{prefix}-{next(numbers)}", history=history, swap_grace_s=0
         )
-        return ElasticsearchSignal(index)
+        return lexical_only(ElasticsearchSignal(index), lexical_history=None)
 
     yield make
     client.close()
 
 
-def loaded(make_signal: MakeSignal, history: bool = True, parts: list[Part] = PARTS) -> Signal:
-    signal = make_signal(history=history)
-    signal.load(parts, HISTORY)
-    return signal
+def loaded(make_signal: MakeSignal, history: bool = True, parts: list[Part] = PARTS) -> Matcher:
+    backend = make_signal(history=history)
+    backend.load(parts, HISTORY)
+    return backend
 
 
-def search(signal: Signal, text: str, k: int = 10) -> list[Hit]:
-    return signal.search(Query.parse(text), k)
+def search(backend: Matcher, text: str, k: int = 10) -> list[Hit]:
+    (signal,) = backend.signals
+    return signal.search(backend.view, Query.parse(text), k)
 
 
-def skus(signal: Signal, text: str, k: int = 10) -> list[str]:
+def skus(signal: Matcher, text: str, k: int = 10) -> list[str]:
     return [h.sku for h in search(signal, text, k)]
 
 
 def test_is_the_lexical_signal(make_signal: MakeSignal) -> None:
-    assert make_signal().name == "lexical"
+    assert [s.name for s in make_signal().signals] == ["lexical"]
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from cli.main import main
 from indexer.registry_admin import (
     HISTORY,
     list_versions,
@@ -17,7 +18,6 @@ from indexer.registry_admin import (
     register,
     rollback,
 )
-from matcher.cli import main
 from matcher.head import Head
 from matcher.registry import (
     CURRENT,

@@ -24,11 +24,13 @@ from matcher.app import build_matcher
 from matcher.catalog import make_part
 from matcher.catalog_store import SqliteCatalogStore
 from matcher.channel import authorized
-from matcher.config import ConfigError, Settings, parse_staff_tokens
+from matcher.config import ConfigError, Settings
 from matcher.encoder import Encoder
 from matcher.engine import Candidate
 from matcher.examples import Example
-from matcher.review_store import ReviewInputError, SqliteReviewStore, normalise, uncertainty
+from matcher.principals import TokenError, parse_staff_tokens
+from matcher.review_priority import uncertainty
+from matcher.review_queue import ReviewInputError, SqliteReviewQueue, normalise
 from matcher.server import MatcherHolder, create_server
 
 ALICE = "alice-token-0123456789"
@@ -502,7 +504,7 @@ def test_the_queue_survives_a_restart(server: Server) -> None:
     server.review.ResolveReview(
         pb.ResolveReviewRequest(id=done, sku="ALT-GOLF", reviewer="alice"), metadata=auth()
     )
-    reopened = SqliteReviewStore(server.settings.catalog_db)
+    reopened = SqliteReviewQueue(server.settings.catalog_db)
     try:
         assert [i.id for i in reopened.list_pending(10).items] == [pending]
         assert reopened.get(done).resolved_sku == "ALT-GOLF"
@@ -516,7 +518,7 @@ def test_the_queue_survives_a_restart(server: Server) -> None:
 def test_store_orders_by_priority_then_age_and_keeps_vehicle(tmp_path: Path) -> None:
     catalog = SqliteCatalogStore(tmp_path / "catalog.db")
     catalog.replace_all(PARTS, [])
-    store = SqliteReviewStore(tmp_path / "catalog.db")
+    store = SqliteReviewQueue(tmp_path / "catalog.db")
     low = store.enqueue("low", "", [], "r1", "m1", priority=0.2)
     high = store.enqueue("high", "2012 VW Golf", [], "r2", "m1", priority=0.9)
     tie = store.enqueue("tie", "", [], "r3", "m1", priority=0.2)  # same priority, newer
@@ -561,7 +563,7 @@ def test_staff_tokens_configuration() -> None:
         (f"alice:{ALICE},alice:{BOB}", "twice"),
         (f"alice:{ALICE},bob:{ALICE}", "already"),
     ):
-        with pytest.raises(ConfigError, match=message) as caught:
+        with pytest.raises(TokenError, match=message) as caught:
             parse_staff_tokens(raw)
         assert ALICE not in str(caught.value)  # never echo a secret into logs
     with pytest.raises(ConfigError, match="PARTMATCH_STAFF_TOKENS"):

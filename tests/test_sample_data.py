@@ -10,8 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from indexer import sample_data
-from indexer.sample_data import build_catalog, catalog_jsonl, main, write_sample_dataset
+from indexer.sample_data import build_catalog, catalog_jsonl, write_sample_dataset
+from indexer.sample_data.__main__ import main
+from indexer.sample_data.kinds import KINDS
+from indexer.sample_data.vocabulary import NO_PART_TEXTS, WRAPPERS
 
 REPO = Path(__file__).resolve().parent.parent
 COMMITTED_CATALOG = REPO / "data" / "sample" / "catalog.jsonl"
@@ -188,11 +190,11 @@ def _literal_fragments(templates: tuple[str, ...]) -> list[str]:
 def test_held_out_phrasings_reach_test_but_never_history(
     splits: dict[str, list[tuple[str, str]]],
 ) -> None:
-    held = _literal_fragments(sample_data.WRAPPERS.held + sample_data.NO_PART.held)
-    held += [kind.lay[-1] for kind in sample_data.KINDS if len(kind.lay) >= 2]
+    held = _literal_fragments(WRAPPERS.held + NO_PART_TEXTS.held)
+    held += [kind.lay[-1] for kind in KINDS if len(kind.lay) >= 2]
     held += [
         kind.aliases[-1]
-        for kind in sample_data.KINDS
+        for kind in KINDS
         if len(kind.aliases) >= 2
         if not any(kind.aliases[-1] in t for t in kind.terms + kind.aliases[:-1])
     ]

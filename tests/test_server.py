@@ -170,7 +170,7 @@ def test_real_server_process(tmp_path: Path, parts: list[Part]) -> None:
     (data / "history.csv").write_text("text,sku\nthe round thing you steer with,STEER\n")
     state = tmp_path / "state"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
-    cli = [sys.executable, "-m", "matcher.cli"]
+    cli = [sys.executable, "-m", "cli"]
     subprocess.run([*cli, "index", "--data", str(data), "--state", str(state)], check=True, env=env)
     address = f"127.0.0.1:{free_port()}"
     server = subprocess.Popen(

@@ -80,7 +80,7 @@ class ServerProcess:
         # Port 0: the server picks a free one and prints it; no race for a port.
         command = ["serve", "--state", str(state), "--address", "127.0.0.1:0"]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "matcher.cli", *command],
+            [sys.executable, "-m", "cli", *command],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

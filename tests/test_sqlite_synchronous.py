@@ -17,10 +17,10 @@ import pytest
 
 from indexer.build import index_dataset
 from indexer.train import load_training_data
-from matcher import catalog_store, review_store, sqlite_file
+from matcher import catalog_store, review_queue, sqlite_file
 from matcher.catalog_store import SqliteCatalogStore
 from matcher.config import ConfigError, Settings
-from matcher.review_store import SqliteReviewStore
+from matcher.review_queue import SqliteReviewQueue
 from tests.conftest import tiny_catalog
 from tests.test_training import make_splits, write_data
 
@@ -37,7 +37,7 @@ def in_effect(db: sqlite3.Connection) -> int:
 def test_both_stores_run_at_the_setting(tmp_path: Path, value: str) -> None:
     path = tmp_path / "catalog.db"
     catalog = SqliteCatalogStore(path, value)
-    reviews = SqliteReviewStore(path, synchronous=value)
+    reviews = SqliteReviewQueue(path, synchronous=value)
     try:
         assert in_effect(catalog._db) == LEVELS[value]
         assert in_effect(reviews._db) == LEVELS[value]
@@ -74,7 +74,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
         return db
 
     monkeypatch.setattr(catalog_store, "connect", connect)
-    monkeypatch.setattr(review_store, "connect", connect)
+    monkeypatch.setattr(review_queue, "connect", connect)
     yield seen
 
 
@@ -83,7 +83,7 @@ def opened(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[int]]:
 def test_index_train_and_match_open_the_store_at_the_setting(
     tmp_path: Path, value: str, opened: list[int], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from matcher.cli import main
+    from cli.main import main
 
     monkeypatch.setenv("PARTMATCH_SQLITE_SYNCHRONOUS", value)
     splits = make_splits()

@@ -277,7 +277,7 @@ def test_store_examples_train_with_a_stable_ten_percent_holdout(
 def test_train_cli_reports_and_refuses_a_bad_warm_start(
     settings: Settings, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from matcher.cli import main
+    from cli.main import main
 
     data = write_data(tmp_path / "data", tiny_catalog(), make_splits())
     state = str(settings.state_dir)

@@ -48,7 +48,7 @@ class Training:
         env.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false")
         command = ["train", "--state", str(state), "--data", str(data), *extra]
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "matcher.cli", *command],
+            [sys.executable, "-m", "cli", *command],
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.catalog import Part
+from matcher.catalog_view import CatalogViewBuilder
 from matcher.examples import Example
 from matcher.head import NO_PART
 from matcher.query import Query, fold
@@ -100,8 +101,8 @@ def mine_triplets(
     if not anchor_rows:
         return []
 
-    lexical = BM25Signal(history=False)
-    lexical.load(list(parts), [])
+    lexical = BM25Signal()
+    catalog_only = CatalogViewBuilder(lexical_history=False).build(list(parts), [])
 
     catalog_vectors = embed(catalog_texts)
     pool_vectors = embed([t for t, _ in pool_rows]) if pool_rows else None
@@ -126,7 +127,7 @@ def mine_triplets(
 
             by_bm25 = [
                 h.sku
-                for h in lexical.search(Query.parse(text), config.fetch)
+                for h in lexical.search(catalog_only, Query.parse(text), config.fetch)
                 if h.sku in catalog and other_part(h.sku)
             ][: config.depth]
             by_vector = [

@@ -2,8 +2,7 @@
 name ("lexical"), analysis, features and score squashing.
 
 The signal only searches. The indexes belong to an ElasticsearchIndex (matcher/elastic/
-index_writer.py); catalog changes reach it through the signal's load/upsert/retire, which the
-Signal interface asks of every signal, and are handed straight on.
+index_writer.py), which the matcher hands every catalog change (a RemoteIndex).
 
 Faults. Searches use the client's request timeout (`Settings.es_timeout_s`) with no retries;
 connection errors, timeouts, 429 and 5xx raise SignalUnavailable, so the engine answers from the
@@ -15,10 +14,10 @@ while the alias is missing, raises SignalUnavailable.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from typing import Any
 
-from matcher.catalog import Part
+from matcher.catalog_view import CatalogView
 from matcher.config import Settings
 from matcher.elastic.client import (
     BackendError,
@@ -30,7 +29,6 @@ from matcher.elastic.client import (
 )
 from matcher.elastic.index_writer import ElasticsearchIndex
 from matcher.elastic.mapping import HISTORY_FIELDS, PART_FIELDS, Analysis, match_query
-from matcher.examples import Example
 from matcher.query import Query
 from matcher.signals.base import Hit, SignalUnavailable
 from matcher.signals.lexical import lexical_hits
@@ -54,20 +52,7 @@ class ElasticsearchSignal:
         client = make_client(settings.es_url, settings.es_timeout_s)
         return cls(ElasticsearchIndex(client, settings.es_index_prefix))
 
-    # -- writes: the index's ---------------------------------------------------------------
-
-    def load(self, parts: Sequence[Part], examples: Sequence[Example]) -> None:
-        self.index.load(parts, examples)
-
-    def upsert(self, parts: Sequence[Part]) -> None:
-        self.index.upsert(parts)
-
-    def retire(self, skus: Iterable[str]) -> None:
-        self.index.retire(skus)
-
-    # -- search ----------------------------------------------------------------------------
-
-    def search(self, query: Query, k: int) -> list[Hit]:
+    def search(self, view: CatalogView, query: Query, k: int) -> list[Hit]:
         text = f"{query.text} {query.vehicle}".strip()
         if self.index.empty or k <= 0:
             return []

@@ -1,4 +1,5 @@
-"""Lexical BM25 over the catalog (and, optionally, the labelled history), embedded with bm25s.
+"""Lexical BM25 over the catalog (and, optionally, the labelled history), embedded with bm25s;
+the index is the view's (matcher/catalog_view/lexical_index.py).
 
 Scores are squashed to [0, 1] with s / (s + SATURATION) so that a weak best hit stays weak:
 a per-query max-normalisation would call every query's best hit a perfect match.
@@ -7,16 +8,11 @@ a per-query max-normalisation would call every query's best hit a perfect match.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
-
-import bm25s
-import numpy as np
 
 from matcher.analysis import terms
-from matcher.catalog import Part
-from matcher.examples import Example
+from matcher.catalog_view import CatalogView
 from matcher.query import Query
-from matcher.signals.base import Hit, RebuildingSignal
+from matcher.signals.base import Hit
 
 SATURATION = 5.0
 
@@ -25,50 +21,19 @@ def squash(score: float) -> float:
     return score / (score + SATURATION) if score > 0 else 0.0
 
 
-@dataclass(frozen=True)
-class _Corpus:
-    retriever: bm25s.BM25 | None
-    # Document i belongs to part doc_skus[i]; history documents repeat their part's SKU.
-    doc_skus: list[str]
-    is_history: np.ndarray
-
-
-class BM25Signal(RebuildingSignal[_Corpus]):
-    """BM25 over each part's catalog text; with `history=True` also over its labelled texts."""
+class BM25Signal:
+    """BM25 over each part's catalog text and, when the view's index holds it, its history."""
 
     name = "lexical"
 
-    def __init__(self, history: bool = True, k1: float = 1.2, b: float = 0.75) -> None:
-        super().__init__()
-        self.history = history
-        self.k1 = k1
-        self.b = b
-
-    def _build(self, parts: list[Part], examples: list[Example]) -> _Corpus:
-        docs = [terms(p.catalog_text()) for p in parts]
-        skus = [p.sku for p in parts]
-        flags = [False] * len(parts)
-        if self.history:
-            for example in examples:
-                if example.sku is not None:
-                    docs.append(terms(example.text))
-                    skus.append(example.sku)
-                    flags.append(True)
-        # bm25s cannot index an empty document list or an empty document.
-        docs = [d or ["\x00"] for d in docs]
-        if not docs:
-            return _Corpus(None, [], np.zeros(0, dtype=bool))
-        retriever = bm25s.BM25(k1=self.k1, b=self.b)
-        retriever.index(docs, show_progress=False)
-        return _Corpus(retriever, skus, np.asarray(flags, dtype=bool))
-
-    def _search(self, state: _Corpus, query: Query, k: int) -> list[Hit]:
+    def search(self, view: CatalogView, query: Query, k: int) -> list[Hit]:
+        index = view.lexical
         query_terms = terms(f"{query.text} {query.vehicle}")
-        if state.retriever is None or not query_terms:
+        if index is None or index.retriever is None or not query_terms:
             return []
-        n_docs = len(state.doc_skus)
+        n_docs = len(index.doc_skus)
         # Over-fetch: several documents of one part collapse into one hit.
-        docs, scores = state.retriever.retrieve(
+        docs, scores = index.retriever.retrieve(
             [query_terms], k=min(n_docs, max(k * 8, 50)), show_progress=False, n_threads=1
         )
         catalog_best: dict[str, float] = {}
@@ -76,8 +41,8 @@ class BM25Signal(RebuildingSignal[_Corpus]):
         for doc, score in zip(docs[0].tolist(), scores[0].tolist(), strict=True):
             if score <= 0:
                 continue
-            target = history_best if state.is_history[doc] else catalog_best
-            sku = state.doc_skus[doc]
+            target = history_best if index.is_history[doc] else catalog_best
+            sku = index.doc_skus[doc]
             target[sku] = max(target.get(sku, 0.0), float(score))
         return lexical_hits(catalog_best, history_best, k)
 

@@ -2,47 +2,26 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import numpy as np
 
-from matcher.catalog import Part
+from matcher.catalog_view import CatalogView
 from matcher.encoder import Encoder
-from matcher.examples import Example
 from matcher.query import Query
-from matcher.signals.base import Hit, RebuildingSignal
+from matcher.signals.base import Hit
 
 NEIGHBOURS = 10
 
 
-@dataclass(frozen=True)
-class _Vectors:
-    catalog: np.ndarray
-    catalog_skus: list[str]
-    history: np.ndarray
-    # Row of each history text's part in `catalog`; -1 for texts that name no part.
-    history_rows: np.ndarray
-
-
-class SemanticSignal(RebuildingSignal[_Vectors]):
+class SemanticSignal:
     name = "semantic"
 
     def __init__(self, encoder: Encoder) -> None:
-        super().__init__()
         self.encoder = encoder
 
-    def _build(self, parts: list[Part], examples: list[Example]) -> _Vectors:
-        row_of = {p.sku: i for i, p in enumerate(parts)}
-        return _Vectors(
-            catalog=self.encoder.encode([p.catalog_text() for p in parts]),
-            catalog_skus=[p.sku for p in parts],
-            history=self.encoder.encode([e.text for e in examples]),
-            history_rows=np.asarray([row_of.get(e.sku or "", -1) for e in examples], dtype=int),
-        )
-
-    def _search(self, state: _Vectors, query: Query, k: int) -> list[Hit]:
-        n_parts = len(state.catalog_skus)
-        if not n_parts:
+    def search(self, view: CatalogView, query: Query, k: int) -> list[Hit]:
+        state = view.vectors
+        n_parts = len(state.catalog_skus) if state is not None else 0
+        if state is None or not n_parts:
             return []
         q = self.encoder.encode_query(query.text)
         catalog_sims = np.maximum(state.catalog @ q, 0.0)

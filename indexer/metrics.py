@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -33,20 +34,45 @@ def mean_reciprocal_rank(
     return float(np.mean([1.0 / (r.index(g) + 1) if g in r else 0.0 for r, g in pairs]))
 
 
+@dataclass(frozen=True)
+class ConfidenceBin:
+    """The answers whose confidence fell in one equal-width bin."""
+
+    confidence: float  # their mean confidence
+    accuracy: float  # the share of them that is right
+    count: int
+
+
+def confidence_bins(
+    confidence: np.ndarray, correct: np.ndarray, bins: int = 10
+) -> list[ConfidenceBin]:
+    """The non-empty bins of [0, 1] cut into `bins` equal widths, lowest first; a confidence
+    of exactly 1 falls in the last bin. Both the ECE and the reliability plot read these."""
+    edges = np.linspace(0.0, 1.0, bins + 1)
+    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
+    out = []
+    for b in range(bins):
+        members = index == b
+        if members.any():
+            out.append(
+                ConfidenceBin(
+                    float(confidence[members].mean()),
+                    float(correct[members].mean()),
+                    int(members.sum()),
+                )
+            )
+    return out
+
+
 def expected_calibration_error(
     confidence: np.ndarray, correct: np.ndarray, bins: int = 10
 ) -> float | None:
     """Weighted mean |accuracy - confidence| over equal-width confidence bins."""
     if len(confidence) == 0:
         return None
-    edges = np.linspace(0.0, 1.0, bins + 1)
-    index = np.clip(np.digitize(confidence, edges[1:-1]), 0, bins - 1)
     total = 0.0
-    for b in range(bins):
-        members = index == b
-        if members.any():
-            gap = abs(float(correct[members].mean()) - float(confidence[members].mean()))
-            total += members.sum() / len(confidence) * gap
+    for b in confidence_bins(confidence, correct, bins):
+        total += b.count / len(confidence) * abs(b.accuracy - b.confidence)
     return total
 
 

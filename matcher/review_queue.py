@@ -2,16 +2,14 @@
 
 It lives in the catalog store's SQLite file (table `reviews`) so that resolving an item, the
 check that its SKU is an active part, and writing the labelled example that training reads
-(table `examples`, source "review") are one transaction: a crash or a refusal never leaves a
-resolved item without its example, nor an example for a part that was retired meanwhile.
+(the catalog store's `examples`, source "review") are one transaction: a crash or a refusal
+never leaves a resolved item without its example, nor an example for a part that was retired
+meanwhile. Which item comes first is the priority policy's (matcher/review_priority.py).
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
-import math
 import sqlite3
 import threading
 import time
@@ -22,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
-from matcher.catalog_store import SqliteCatalogStore
+from matcher import review_priority
+from matcher.catalog_store import SqliteCatalogStore, insert_example, require_active
 from matcher.engine import Candidate
-from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe
+from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe, shortened
+from matcher.page_token import BadPageToken, queue_position, queue_token
 from matcher.query import fold, words
 from matcher.sqlite_file import connect, transaction
 
@@ -34,7 +34,7 @@ MAX_REVIEWER_CHARS = 200
 
 
 class ReviewInputError(ValueError):
-    """A request the store refuses as malformed; the message names the field."""
+    """A request the queue refuses as malformed; the message names the field."""
 
 
 class ReviewNotFound(KeyError):
@@ -43,12 +43,11 @@ class ReviewNotFound(KeyError):
         self.review_id = review_id
 
     def __str__(self) -> str:
-        # Shortened: the message goes back in gRPC trailers, which clients cap at 8-16 KiB.
-        return f"no review item with id {_shown(self.review_id)!r}"
+        return f"no review item with id {shortened(self.review_id)!r}"
 
 
 class ReviewConflict(RuntimeError):
-    """The item was already resolved differently; see SqliteReviewStore.resolve."""
+    """The item was already resolved differently; see SqliteReviewQueue.resolve."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ class Queued:
     priority: float | None = None
 
 
-class ReviewStore(Protocol):
+class ReviewQueue(Protocol):
     def enqueue(
         self,
         text: str,
@@ -119,23 +118,6 @@ class ReviewStore(Protocol):
     def get(self, review_id: str) -> ReviewItem: ...
 
     def resolve(self, review_id: str, sku: str | None, reviewer: str) -> ReviewItem: ...
-
-    def record_feedback(self, text: str, sku: str, request_id: str = "") -> bool: ...
-
-
-def uncertainty(candidates: Sequence[Candidate]) -> float:
-    """1 - (c1 - c2): near 1 when the top two candidates are close (a label settles the most),
-    near 0 when one clearly wins. One candidate counts against an implicit zero."""
-    if not candidates:
-        return 1.0
-    top = candidates[0].confidence
-    second = candidates[1].confidence if len(candidates) > 1 else 0.0
-    return min(1.0, max(0.0, 1.0 - (top - second)))
-
-
-def repeat_boost(seen: int) -> float:
-    # Logarithmic: a text asked a hundred times should rise, but not drown every other item.
-    return 1.0 + math.log(max(1, seen))
 
 
 def normalise(text: str) -> str:
@@ -167,22 +149,13 @@ CREATE TABLE IF NOT EXISTS reviews (
 CREATE UNIQUE INDEX IF NOT EXISTS reviews_pending_text ON reviews (norm_text)
     WHERE status = 'PENDING';
 CREATE INDEX IF NOT EXISTS reviews_queue ON reviews (status, priority DESC, created_at, id);
-CREATE TABLE IF NOT EXISTS feedback (
-    id INTEGER PRIMARY KEY AUTOINCREMENT,
-    text TEXT NOT NULL,
-    sku TEXT NOT NULL,
-    request_id TEXT NOT NULL,
-    example_id INTEGER NOT NULL,
-    created_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS feedback_request ON feedback (request_id);
 """
 
 
-class SqliteReviewStore:
+class SqliteReviewQueue:
     """The review queue in the catalog store's SQLite file, on a connection of its own.
 
-    SQLite serialises writers across connections (and processes), so this store and the
+    SQLite serialises writers across connections (and processes), so this queue and the
     catalog store may write concurrently; each transaction here is BEGIN IMMEDIATE, so it
     reads the parts it checks under the same write lock that commits its changes.
     """
@@ -203,8 +176,6 @@ class SqliteReviewStore:
 
     def _transaction(self) -> AbstractContextManager[sqlite3.Connection]:
         return transaction(self._db, self._lock)
-
-    # -- queue -----------------------------------------------------------------------------
 
     def enqueue(
         self,
@@ -228,7 +199,7 @@ class SqliteReviewStore:
             return [self._enqueue(db, item) for item in items]
 
     def _enqueue(self, db: sqlite3.Connection, item: Queued) -> str:
-        base = uncertainty(item.candidates) if item.priority is None else float(item.priority)
+        base = review_priority.base_priority(item.candidates, item.priority)
         norm = normalise(item.text)
         row = db.execute(
             "SELECT id, seen, base_priority FROM reviews "
@@ -238,11 +209,10 @@ class SqliteReviewStore:
         if row is not None:
             review_id, seen, first_base = row
             seen += 1
-            # The most uncertain answer seen for this text is what a label would settle.
-            best = max(first_base, base)
+            best = review_priority.repeated_base(first_base, base)
             db.execute(
                 "UPDATE reviews SET seen = ?, base_priority = ?, priority = ? WHERE id = ?",
-                (seen, best, best * repeat_boost(seen), review_id),
+                (seen, best, review_priority.priority(best, seen), review_id),
             )
             return str(review_id)
         review_id = uuid.uuid4().hex
@@ -258,7 +228,7 @@ class SqliteReviewStore:
                 _encode_candidates(item.candidates),
                 time.time(),
                 base,
-                base * repeat_boost(1),
+                review_priority.priority(base, 1),
                 item.request_id,
                 item.model_version,
             ),
@@ -296,7 +266,10 @@ class SqliteReviewStore:
         page_where = filters
         page_args = list(args)
         if page_token:
-            priority, created_at, last_id = _decode_page_token(page_token)
+            try:
+                priority, created_at, last_id = queue_position(page_token)
+            except BadPageToken as exc:
+                raise ReviewInputError(str(exc)) from None
             page_where += (
                 " AND (priority < ? OR (priority = ? AND (created_at > ? "
                 "OR (created_at = ? AND id > ?))))"
@@ -315,7 +288,7 @@ class SqliteReviewStore:
         token = ""
         if len(rows) > page_size:
             last = items[-1]
-            token = _encode_page_token(last.priority, last.created_at, last.id)
+            token = queue_token(last.priority, last.created_at, last.id)
         return ReviewPage(items, token, int(total))
 
     def get(self, review_id: str) -> ReviewItem:
@@ -335,7 +308,7 @@ class SqliteReviewStore:
         ReviewConflict rather than applied as a correction: the API carries no version or
         "I know it was X" field, so a correction could not be told apart from two
         reviewers racing on one item, and the later click would silently erase the earlier
-        person's judgement.
+        person's judgement. A SKU that is unknown or retired is refused with CatalogError.
         """
         if not reviewer.strip():
             raise ReviewInputError("reviewer must not be empty")
@@ -346,6 +319,8 @@ class SqliteReviewStore:
             raise ReviewInputError(f"reviewer holds the control character {describe(bad)}")
         if sku is not None and not sku:
             raise ReviewInputError("sku must not be empty; use None for names_no_part")
+        # One transaction for the check, the example and the resolution (see the docstring
+        # of this module): the catalog store's writes run on this connection, inside it.
         with self._transaction() as db:
             row = db.execute(
                 f"SELECT {_COLUMNS} FROM reviews WHERE id = ?", (review_id,)
@@ -361,8 +336,8 @@ class SqliteReviewStore:
                     f"by {item.reviewer}; it cannot be resolved as {_describe(sku)}"
                 )
             if sku is not None:
-                _check_active(db, sku, "sku")
-            example_id = _write_example(db, item.text, sku, "review")
+                require_active(db, sku, "sku")
+            example_id = insert_example(db, item.text, sku, "review")
             now = time.time()
             db.execute(
                 "UPDATE reviews SET status = 'RESOLVED', resolved_sku = ?, names_no_part = ?, "
@@ -373,34 +348,6 @@ class SqliteReviewStore:
                 f"SELECT {_COLUMNS} FROM reviews WHERE id = ?", (review_id,)
             ).fetchone()
             return _item(row)
-
-    # -- feedback --------------------------------------------------------------------------
-
-    def record_feedback(self, text: str, sku: str, request_id: str = "") -> bool:
-        """Record a confirmed mapping as a labelled example (source "feedback").
-
-        False when the same report (request_id, text, sku) was already recorded: storefronts
-        retry, and a duplicate would count one purchase twice in training.
-        """
-        _check_text(text, self.limits)
-        if not sku:
-            raise ReviewInputError("sku must not be empty")
-        with self._transaction() as db:
-            _check_active(db, sku, "sku")
-            if request_id:
-                duplicate = db.execute(
-                    "SELECT 1 FROM feedback WHERE request_id = ? AND text = ? AND sku = ?",
-                    (request_id, text, sku),
-                ).fetchone()
-                if duplicate:
-                    return False
-            example_id = _write_example(db, text, sku, "feedback")
-            db.execute(
-                "INSERT INTO feedback (text, sku, request_id, example_id, created_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (text, sku, request_id, example_id, time.time()),
-            )
-            return True
 
     def close(self) -> None:
         with self._lock:
@@ -433,36 +380,16 @@ def _item(row: Sequence[Any]) -> ReviewItem:
 
 
 def _check_text(text: str, limits: Limits, where: str = "") -> None:
+    # A backstop: Match has checked the text already, but the queue is also filled directly.
     if not text or not text.strip():
         raise ReviewInputError(f"{where}text must not be empty or whitespace only")
     if len(text) > limits.max_text_chars:
         raise ReviewInputError(
             f"{where}text is {len(text)} characters; the limit is {limits.max_text_chars}"
         )
-    # What Match refuses must not become training data through feedback either.
     bad = bad_text_character(text, allow_newlines=True)
     if bad is not None:
         raise ReviewInputError(f"{where}text holds the control character {describe(bad)}")
-
-
-def _check_active(db: sqlite3.Connection, sku: str, field_name: str) -> None:
-    # Reads the catalog store's table inside this transaction: a part retired a moment ago
-    # cannot slip in as a label.
-    row = db.execute("SELECT active FROM parts WHERE sku = ?", (sku,)).fetchone()
-    if row is None:
-        raise ReviewInputError(f"{field_name}: unknown sku {sku!r}")
-    if not row[0]:
-        raise ReviewInputError(f"{field_name}: sku {sku!r} is retired")
-
-
-def _write_example(db: sqlite3.Connection, text: str, sku: str | None, source: str) -> int:
-    # The same columns SqliteCatalogStore.add_examples writes; training reads them all alike.
-    cursor = db.execute(
-        "INSERT INTO examples (text, sku, source, created_at) VALUES (?, ?, ?, ?)",
-        (text, sku, source, time.time()),
-    )
-    assert cursor.lastrowid is not None
-    return cursor.lastrowid
 
 
 def _describe(sku: str | None) -> str:
@@ -495,24 +422,3 @@ def _decode_candidates(raw: str) -> list[Candidate]:
         )
         for c in json.loads(raw)
     ]
-
-
-def _encode_page_token(priority: float, created_at: float, review_id: str) -> str:
-    raw = json.dumps([priority, created_at, review_id]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_page_token(token: str) -> tuple[float, float, str]:
-    try:
-        priority, created_at, review_id = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return float(priority), float(created_at), str(review_id)
-    # RecursionError: deeply nested JSON; OverflowError: an integer too large for a float.
-    except (ValueError, TypeError, binascii.Error, RecursionError, OverflowError):
-        raise ReviewInputError(
-            f"page_token {_shown(token)!r} is not a token this server issued"
-        ) from None
-
-
-def _shown(value: str, most: int = 40) -> str:
-    """A caller's value as an error message may quote it: refusals go back in gRPC trailers."""
-    return value if len(value) <= most else value[:most] + "..."

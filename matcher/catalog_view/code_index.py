@@ -1,0 +1,42 @@
+"""Part and model numbers of every part, normalised, with how much each identifies its part."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from matcher.catalog import Part
+from matcher.query import extract_codes, normalise_code
+
+# Attributes that hold a part's own numbers; codes found in free text count for less because
+# a description may mention a compatible or superseded number.
+CODE_ATTRIBUTES = ("part_number", "oem_number", "mpn", "model", "model_number")
+FREE_TEXT_WEIGHT = 0.9
+
+
+def part_codes(part: Part) -> dict[str, float]:
+    """The part's codes and their weights: 1.0 from a code attribute, less from free text."""
+    codes = dict.fromkeys(
+        extract_codes(" ".join((*part.names(), part.description)), join_adjacent=False),
+        FREE_TEXT_WEIGHT,
+    )
+    for attribute in CODE_ATTRIBUTES:
+        value = part.attributes.get(attribute)
+        if value and len(normalise_code(value)) >= 3:
+            codes[normalise_code(value)] = 1.0
+    return codes
+
+
+@dataclass(frozen=True)
+class CodeIndex:
+    # Normalised code -> {sku: weight}.
+    owners: Mapping[str, Mapping[str, float]]
+
+    @classmethod
+    def build(cls, codes: Iterable[tuple[str, Mapping[str, float]]]) -> CodeIndex:
+        """From (sku, part_codes(part)) of each part."""
+        owners: dict[str, dict[str, float]] = {}
+        for sku, weights in codes:
+            for code, weight in weights.items():
+                owners.setdefault(code, {})[sku] = weight
+        return cls(owners)

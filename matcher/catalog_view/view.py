@@ -1,0 +1,182 @@
+"""One immutable view of the live catalog, and the builder that turns changes into new views.
+
+A view holds the active parts, the live labelled history (texts of active parts and texts
+that name no part) and every in-process search structure over them. What a part's change does
+not touch — another part's analysed text, names, codes and vector — is carried over from the
+previous view, not recomputed; only the structures that cannot be patched in place (the BM25
+index) are rebuilt from the carried-over pieces.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from matcher.analysis import terms
+from matcher.catalog import Part
+from matcher.catalog_view.code_index import CodeIndex, part_codes
+from matcher.catalog_view.lexical_index import LexicalIndex
+from matcher.catalog_view.name_index import NameIndex, processed_names
+from matcher.catalog_view.vector_index import VectorIndex
+from matcher.encoder import Encoder
+from matcher.examples import Example
+
+
+@dataclass(frozen=True)
+class _Analysed:
+    """What every search structure needs of one part, computed once per version of it."""
+
+    part: Part
+    terms: list[str]
+    names: tuple[str, ...]
+    codes: Mapping[str, float]
+
+
+@dataclass(frozen=True)
+class CatalogView:
+    # Active parts by SKU, in the order they were first loaded or added.
+    analysed: Mapping[str, _Analysed]
+    # All stored history, including texts of retired parts (a part may come back).
+    stored_history: tuple[Example, ...]
+    stored_history_terms: tuple[list[str], ...]
+    stored_history_vectors: np.ndarray | None
+    part_vectors: Mapping[str, np.ndarray]
+    names: NameIndex
+    codes: CodeIndex
+    lexical: LexicalIndex | None
+    vectors: VectorIndex | None
+
+    # Active parts by SKU, in the same order as `analysed`.
+    parts: Mapping[str, Part]
+    # Labelled texts of active parts and texts that name no part.
+    history: Sequence[Example]
+
+    def part(self, sku: str) -> Part | None:
+        return self.parts.get(sku)
+
+
+class CatalogViewBuilder:
+    """Builds views from a catalog and applies changes to them.
+
+    `encoder`: encodes catalog and history texts for the embedding signals (None: no vectors).
+    `lexical_history`: whether the embedded BM25 index also holds history texts; None builds
+    no embedded BM25 index at all (the lexical signal runs remotely).
+    """
+
+    def __init__(self, encoder: Encoder | None = None, lexical_history: bool | None = True) -> None:
+        self.encoder = encoder
+        self.lexical_history = lexical_history
+
+    def build(self, parts: Sequence[Part], examples: Sequence[Example]) -> CatalogView:
+        analysed = {p.sku: _analyse(p) for p in parts if p.active}
+        history = tuple(examples)
+        part_vectors: dict[str, np.ndarray] = {}
+        history_vectors = None
+        if self.encoder is not None:
+            active = list(analysed.values())
+            vectors = self.encoder.encode([a.part.catalog_text() for a in active])
+            part_vectors = {a.part.sku: v for a, v in zip(active, vectors, strict=True)}
+            history_vectors = self.encoder.encode([e.text for e in history])
+        return self._assemble(
+            analysed,
+            history,
+            tuple(terms(e.text) for e in history) if self.lexical_history else (),
+            history_vectors,
+            part_vectors,
+        )
+
+    def upsert(self, view: CatalogView, parts: Sequence[Part]) -> CatalogView:
+        analysed = dict(view.analysed)
+        part_vectors = dict(view.part_vectors)
+        changed = []
+        for part in parts:
+            if part.active:
+                analysed[part.sku] = _analyse(part)
+                changed.append(part)
+            else:
+                analysed.pop(part.sku, None)
+                part_vectors.pop(part.sku, None)
+        if self.encoder is not None and changed:
+            vectors = self.encoder.encode([p.catalog_text() for p in changed])
+            part_vectors.update({p.sku: v for p, v in zip(changed, vectors, strict=True)})
+        return self._with(view, analysed, part_vectors)
+
+    def retire(self, view: CatalogView, skus: Iterable[str]) -> CatalogView:
+        gone = set(skus)
+        analysed = {s: a for s, a in view.analysed.items() if s not in gone}
+        part_vectors = {s: v for s, v in view.part_vectors.items() if s not in gone}
+        return self._with(view, analysed, part_vectors)
+
+    def _with(
+        self,
+        view: CatalogView,
+        analysed: dict[str, _Analysed],
+        part_vectors: dict[str, np.ndarray],
+    ) -> CatalogView:
+        return self._assemble(
+            analysed,
+            view.stored_history,
+            view.stored_history_terms,
+            view.stored_history_vectors,
+            part_vectors,
+        )
+
+    def _assemble(
+        self,
+        analysed: dict[str, _Analysed],
+        history: tuple[Example, ...],
+        history_terms: tuple[list[str], ...],
+        history_vectors: np.ndarray | None,
+        part_vectors: dict[str, np.ndarray],
+    ) -> CatalogView:
+        # History of a retired part stays stored (it may come back) but is not searched.
+        live = [i for i, e in enumerate(history) if e.sku is None or e.sku in analysed]
+        lexical = None
+        if self.lexical_history is not None:
+            history_docs = (
+                [(sku, history_terms[i]) for i in live if (sku := history[i].sku) is not None]
+                if self.lexical_history
+                else []
+            )
+            lexical = LexicalIndex.build([(s, a.terms) for s, a in analysed.items()], history_docs)
+        vectors = None
+        if history_vectors is not None:
+            skus = list(analysed)
+            row_of = {s: i for i, s in enumerate(skus)}
+            dimension = history_vectors.shape[1]
+            vectors = VectorIndex(
+                catalog=(
+                    np.stack([part_vectors[s] for s in skus])
+                    if skus
+                    else np.zeros((0, dimension), np.float32)
+                ),
+                catalog_skus=skus,
+                history=history_vectors[live] if live else np.zeros((0, dimension), np.float32),
+                history_rows=np.asarray(
+                    [row_of.get(history[i].sku or "", -1) for i in live], dtype=int
+                ),
+            )
+        return CatalogView(
+            analysed=analysed,
+            stored_history=history,
+            stored_history_terms=history_terms,
+            stored_history_vectors=history_vectors,
+            part_vectors=part_vectors,
+            names=NameIndex.build((s, a.names) for s, a in analysed.items()),
+            codes=CodeIndex.build((s, a.codes) for s, a in analysed.items()),
+            lexical=lexical,
+            vectors=vectors,
+            parts={s: a.part for s, a in analysed.items()},
+            history=[history[i] for i in live],
+        )
+
+
+def _analyse(part: Part) -> _Analysed:
+    return _Analysed(
+        part=part,
+        terms=terms(part.catalog_text()),
+        names=processed_names(part),
+        codes=part_codes(part),
+    )
