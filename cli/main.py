@@ -57,7 +57,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--epochs",
         type=int,
         default=1,
-        help="fine-tuning epochs when training on the history (0: base encoder + head + fusion)",
+        help="fine-tuning epochs, each capped at 100 steps of 32 triplets, so on large data an "
+        "epoch is part of a pass over the history; no early stopping "
+        "(0: base encoder + head + fusion)",
     )
     p.add_argument(
         "--models",
@@ -119,8 +121,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--epochs",
         type=int,
-        help="fine-tuning epochs; 0 uses the base (or, with --warm-start, current) encoder as is "
-        "(default: 2)",
+        help="fine-tuning epochs, each capped at --max-steps steps of 32 triplets, so on large "
+        "data an epoch is part of a pass over the history; no early stopping; 0 uses the base "
+        "(or, with --warm-start, current) encoder as is (default: 2)",
     )
     p.add_argument(
         "--max-steps",

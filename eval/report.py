@@ -9,7 +9,17 @@ from typing import Any
 
 import numpy as np
 
-from eval.results import Run, correctness, summary_table, top_is_gold
+from eval.results import (
+    DEFINITIONS,
+    DEPLOYED_METRICS,
+    ORACLE_LABEL,
+    ORACLE_METRICS,
+    Run,
+    caveats,
+    correctness,
+    metrics_table,
+    top_is_gold,
+)
 from indexer.metrics import confidence_bins, coverage_precision_curve
 
 # The confused-pairs plot labels a part "SKU name"; catalog names run to a hundred characters
@@ -19,14 +29,30 @@ NO_PART = "∅"
 
 
 def write_report(summary: Mapping[str, Any], meta: Mapping[str, Any], out_dir: Path) -> Path:
+    """report.md: provenance, what each system does (the deployed figures first, with the
+    caveats), the oracle figures apart and labelled, a legend of every metric, the plots."""
     lines = [
         f"# Evaluation on `{meta['dataset']}`",
         "",
+        *provenance_lines(meta.get("provenance")),
         f"{meta['test_texts']} test texts; service model `{meta['model']}`. Systems trained on",
         "history.csv, thresholds and calibration chosen on valid.csv, figures from test.csv.",
         "",
         *_elasticsearch_lines(meta),
-        summary_table(summary),
+        "## What each system does (thresholds chosen on valid)",
+        "",
+        metrics_table(summary, DEPLOYED_METRICS),
+        "",
+        *[line for note in caveats(summary) for line in (note, "")],
+        "## Oracle figures",
+        "",
+        f"{ORACLE_LABEL.capitalize()}. An upper bound: no deployed threshold is chosen this way.",
+        "",
+        metrics_table(summary, ORACLE_METRICS),
+        "",
+        "## Metrics",
+        "",
+        *[f"- `{name}`: {text}" for name, text in DEFINITIONS.items()],
         "",
         "![coverage-precision](coverage_precision.png)",
         "![reliability](reliability.png)",
@@ -36,6 +62,19 @@ def write_report(summary: Mapping[str, Any], meta: Mapping[str, Any], out_dir: P
     path = out_dir / "report.md"
     path.write_text("\n".join(lines))
     return path
+
+
+def provenance_lines(provenance: Mapping[str, Any] | None) -> list[str]:
+    """Which code, command, machine and time produced the figures, as Markdown lines."""
+    if not provenance:
+        return []
+    return [
+        f"- code: `{provenance.get('commit', 'unknown')}`",
+        f"- command: `{provenance.get('command', 'unknown')}`",
+        f"- machine: {provenance.get('cores', '?')} cores, {provenance.get('cpu', 'unknown')}",
+        f"- date: {provenance.get('date', 'unknown')}",
+        "",
+    ]
 
 
 def _elasticsearch_lines(meta: Mapping[str, Any]) -> list[str]:

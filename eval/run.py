@@ -5,9 +5,12 @@ are made on valid.csv; test.csv is read only here, to answer.
 
 What it writes in the output folder:
 
-- `summary.json`: system -> metrics (`eval.results.METRICS`), null for a system left out;
-- `meta.json`: the dataset, the number of test texts, the model, the Elasticsearch version;
-- `report.md` with `coverage_precision.png`, `reliability.png`, `confused_pairs.png`;
+- `summary.json`: system -> metrics (`eval.results.METRICS`), null for a system left out, and
+  under `dataset` (`eval.results.DATASET_KEY`) how many test texts name a part with history;
+- `meta.json`: the dataset, the number of test texts, the model, the Elasticsearch version,
+  and the provenance: code version, command line, machine, date (`provenance`);
+- `report.md` (provenance at its top) with `coverage_precision.png`, `reliability.png`,
+  `confused_pairs.png`;
 - `predictions/<system>.csv`: every test text with its label and the system's top 5, by SKU
   and catalog name, confidence, decision and whether it is right (`eval.predictions`).
 """
@@ -15,8 +18,15 @@ What it writes in the output folder:
 from __future__ import annotations
 
 import dataclasses
+import datetime
 import json
 import logging
+import os
+import platform
+import re
+import shlex
+import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -27,18 +37,21 @@ from tqdm import tqdm
 
 from eval.predictions import write_all_predictions
 from eval.report import write_plots, write_report
-from eval.results import Run, metrics
+from eval.results import DATASET_KEY, Run, dataset_facts, metrics
 from eval.systems import RankingSystem, ServiceSystem, SignalSystem, System
 from indexer.dataset import Dataset, load_dataset
 from indexer.offline import offline_settings
-from matcher.app import build_matcher
+from matcher.app import build_matcher, load_encoder
 from matcher.catalog_view import CatalogViewBuilder
 from matcher.config import Settings
+from matcher.encoder import Encoder
 from matcher.engine import Matcher
 from matcher.registry import ModelVersion, open_current, open_version
 from matcher.signals.lexical import BM25Signal
 
 log = logging.getLogger(__name__)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 SYSTEMS = ("service", "es_bm25", "es_bm25_history", "bm25", "fuzzy", "embedding", "setfit")
 # The systems that answer with the model trained on history; the others need no training.
@@ -54,6 +67,68 @@ def run_system(
         answers.append(system.answer(text))
         latencies.append((time.perf_counter() - started) * 1000)
     return Run(system.name, list(gold), answers, latencies)
+
+
+def run_systems(
+    systems: Sequence[System],
+    texts: Sequence[str],
+    gold: Sequence[str | None],
+    progress: bool,
+    encoder: Encoder | None = None,
+) -> list[Run]:
+    """Every system on the texts, one after the other, each with a cold query cache: the
+    encoder is shared, and a system run after another must pay for its own encodes."""
+    runs = []
+    for system in systems:
+        if encoder is not None:
+            encoder.forget_queries()
+        runs.append(run_system(system, texts, gold, progress))
+    return runs
+
+
+def code_version(root: Path = ROOT) -> str:
+    """The project's commit, with "-dirty" when the working tree has changes; "unknown"
+    without git (or outside a checkout)."""
+    try:
+        head = _git(root, "rev-parse", "HEAD").strip()
+        changes = _git(root, "status", "--porcelain")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if not re.fullmatch(r"[0-9a-f]{40}", head):
+        return "unknown"
+    return head + ("-dirty" if changes.strip() else "")
+
+
+def _git(root: Path, *args: str) -> str:
+    # --no-optional-locks: reading the status must not write the index.
+    command = ["git", "--no-optional-locks", "-C", str(root), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=True).stdout
+
+
+def cpu_name() -> str:
+    """The processor's model name, as the platform or /proc/cpuinfo gives it."""
+    name = platform.processor()
+    if name:
+        return name
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.machine() or "unknown"
+
+
+def provenance(root: Path = ROOT) -> dict[str, Any]:
+    """What produced a run's figures: code version, command line, machine and UTC time."""
+    return {
+        "commit": code_version(root),
+        "command": shlex.join(sys.argv),
+        "cores": os.cpu_count(),
+        "cpu": cpu_name(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
 
 
 def train_service(
@@ -75,10 +150,16 @@ def evaluate(
     model_dir: Path | None = None,
     systems: Sequence[str] = SYSTEMS,
     progress: bool = True,
-) -> dict[str, dict[str, float | None] | None]:
+) -> dict[str, Any]:
+    """Run the systems on the dataset's test texts and write the output folder (see the
+    module's docstring); returns summary.json's content."""
     dataset = load_dataset(data_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    meta: dict[str, Any] = {"dataset": dataset.name, "test_texts": len(dataset.test)}
+    meta: dict[str, Any] = {
+        "dataset": dataset.name,
+        "test_texts": len(dataset.test),
+        "provenance": provenance(),
+    }
     with (
         tempfile.TemporaryDirectory(prefix="partmatch-eval-") as scratch,
         offline_settings(dataclasses.replace(settings, state_dir=Path(scratch))) as work,
@@ -90,13 +171,18 @@ def evaluate(
                 raise ValueError(f"{model_dir}: no current model in this registry")
         elif set(systems) & TRAINED_SYSTEMS:
             model = train_service(work, dataset, epochs, progress)
+        # One encoder for every system, so that its query cache can be emptied between them.
+        encoder = load_encoder(work, model)
         # The service as configured: with ES_URL its lexical signal is Elasticsearch.
-        matcher = build_matcher(work, dataset.catalog, dataset.history, model)
-        runs = _run_all(work, dataset, matcher, systems, progress, meta)
+        matcher = build_matcher(work, dataset.catalog, dataset.history, model, encoder=encoder)
+        runs = _run_all(work, dataset, matcher, encoder, systems, progress, meta)
         matcher.close()
-    summary: dict[str, dict[str, float | None] | None] = {name: None for name in SYSTEMS}
+    summary: dict[str, Any] = {name: None for name in SYSTEMS}
     for run in runs:
         summary[run.name] = metrics(run)
+    summary[DATASET_KEY] = dataset_facts(
+        dataset.name, [e.sku for e in dataset.test], [e.sku for e in dataset.history]
+    )
     meta["model"] = model.version if model else "none (no system evaluated needs one)"
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
@@ -111,6 +197,7 @@ def _run_all(
     settings: Settings,
     dataset: Dataset,
     matcher: Matcher,
+    encoder: Encoder,
     wanted: Sequence[str],
     progress: bool,
     meta: dict[str, Any],
@@ -138,7 +225,7 @@ def _run_all(
         setfit = _setfit_system(settings, dataset, progress)
         if setfit is not None:
             systems.append(setfit)
-    return [run_system(s, texts, gold, progress) for s in systems]
+    return run_systems(systems, texts, gold, progress, encoder)
 
 
 def _es_systems(

@@ -2,7 +2,10 @@
 
 - Fusion: logistic regression on candidate features, fitted on out-of-fold history: for each
   fold, the history-based signals (BM25 over history, embedding neighbours, the classifier
-  head) are rebuilt without that fold, so the features look like those of unseen texts.
+  head) are rebuilt without that fold, so the features look like those of unseen texts. The
+  folds are drawn from `feature_texts`: when the encoder was fine-tuned, the history texts it
+  was not trained on (indexer.train keeps a share out), so that the semantic and classifier
+  features are those of text the encoder never saw, too.
 - Calibration: isotonic regression of "the top answer is right" on the validation texts.
 - Thresholds, on the validation texts only: AUTO_ACCEPT at the lowest confidence whose
   accepted answers reach the target precision; NO_MATCH where P(names no part) maximises F1.
@@ -73,6 +76,7 @@ def fit_fusion(
     target_precision: float | None = None,
     lexical: Callable[[], Signal] | None = None,
     progress: bool = True,
+    feature_texts: Sequence[Example] | None = None,
 ) -> FusionReport:
     target = target_precision or settings.target_precision
     encoder.encode([e.text for e in (*history, *valid)] + [p.catalog_text() for p in parts])
@@ -87,7 +91,13 @@ def fit_fusion(
         )
 
     rows = _Rows()
-    order = list(range(len(history)))
+    # Indexes into `history` of the texts whose features the fusion learns from.
+    if feature_texts is None:
+        pool = list(range(len(history)))
+    else:
+        wanted = {(e.text, e.sku) for e in feature_texts}
+        pool = [i for i, e in enumerate(history) if (e.text, e.sku) in wanted]
+    order = list(pool)
     random.Random(seed).shuffle(order)
     for fold in tqdm(range(folds), desc="fusion folds", disable=not progress):
         held = {order[i] for i in range(fold, len(order), folds)}

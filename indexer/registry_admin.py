@@ -193,12 +193,21 @@ def promote(models_dir: Path, version: str, force: bool = False) -> Promotion:
 
 
 def gate(models_dir: Path, candidate: ModelVersion, current: str | None) -> tuple[bool, str]:
-    """Whether `candidate` may replace `current`, and why, on validation top-1 accuracy.
+    """Whether `candidate` may replace `current`, and why, on top-1 accuracy over the gate
+    texts: the half of the validation texts that neither model's calibration and thresholds
+    were fitted to (indexer.train.GATE_SHARE).
 
     A candidate trained while `current` was current carries a baseline: the current model
-    measured on the candidate's own validation data, which is the fair comparison. Without
-    one, the two versions' stored figures are compared (and the reason says so if they
-    were measured on different validation data).
+    measured on the candidate's own gate texts, which is the fair comparison. Without one,
+    the two versions' stored figures are compared (and the reason says so if they were
+    measured on different texts).
+
+    How many gate texts it takes to see a difference: two models compared on the same n
+    texts differ in accuracy by (b - c) / n, where b and c count the texts only one of them
+    gets right; its standard error is about sqrt(d / n) for a disagreement rate d = (b + c) / n.
+    Telling a 1-point difference apart at 95% needs 2 * sqrt(d / n) <= 0.01, so n >= 40,000 d:
+    about 2,000 gate texts when the models disagree on 5% of texts, 4,000 at 10%. Below that,
+    "not worse" means "not measurably worse".
     """
     if current is None:
         return True, "no current model"
@@ -217,7 +226,9 @@ def gate(models_dir: Path, candidate: ModelVersion, current: str | None) -> tupl
         old = old_value
         same = _valid_fingerprint(old_metadata) == _valid_fingerprint(candidate.metadata)
         basis = f"{current}'s stored figure" + ("" if same else ", on different validation data")
-    verdict = f"{GATE_METRIC} {new:.4f} vs {old:.4f} ({basis})"
+    texts = (candidate.metadata.get("metrics") or {}).get("texts")
+    on = f" on {texts} gate texts" if isinstance(texts, int) else ""
+    verdict = f"{GATE_METRIC} {new:.4f} vs {old:.4f}{on} ({basis})"
     if new + 1e-9 < old:
         return False, f"worse than current: {verdict}"
     return True, f"not worse than current: {verdict}"

@@ -51,6 +51,15 @@ DEFAULT_EPOCHS = 2
 DEFAULT_MAX_STEPS = 100
 # Share of the store's examples held out for validation when training without --data.
 HOLDOUT_SHARE = 0.1
+# Share of the history kept out of fine-tuning when the encoder is fine-tuned: the learned
+# fusion is fitted on these texts' out-of-fold features, so that its semantic and classifier
+# features look as they will on new text, not as on text the encoder was trained on.
+FUSION_SHARE = 0.2
+# Share of the validation texts kept for the promotion gate: calibration, the accept threshold
+# and the no-match cut are fitted on the rest, so the gate compares the new and the current
+# model on texts neither was fitted to. Both halves are chosen by a hash of the text, so a text
+# stays on its side from one training to the next.
+GATE_SHARE = 0.5
 # The head's regularisation (inverse strength), as in indexer.head_training.
 HEAD_C = 10.0
 # Rows replayed from the parent's data per new row in a warm start.
@@ -66,6 +75,12 @@ class TrainingData:
     history: list[Example]
     valid: list[Example]
     source: str
+
+    def valid_halves(self, seed: int) -> tuple[list[Example], list[Example]]:
+        """(texts to fit calibration and thresholds on, texts to gate promotion on)."""
+        fit, gate = split_by_hash(self.valid, seed, GATE_SHARE, purpose="gate")
+        # Too few to split: fit and gate on the same texts (the gate's figure says so).
+        return (fit, gate) if fit and gate else (list(self.valid), list(self.valid))
 
 
 @dataclass(frozen=True)
@@ -134,11 +149,19 @@ def _train(
     start_path = parent_model.encoder_path if parent_model else Path(settings.model_path)
 
     rows = training_rows(data.history)
-    anchors: list[Example] = list(data.history)
+    fine_tuning = epochs > 0 and any(e.sku for e in data.history)
+    # Without fine-tuning the encoder has seen none of the history: every text can serve.
+    tuned_on, fusion_texts = (
+        split_by_hash(data.history, seed, FUSION_SHARE, purpose="fusion")
+        if fine_tuning
+        else (list(data.history), list(data.history))
+    )
+    anchors: list[Example] = tuned_on
     new_rows = replay_rows = None
     if parent_model is not None:
-        anchors, new_rows, replay_rows = warm_start_anchors(parent_model, data.history, seed)
+        anchors, new_rows, replay_rows = warm_start_anchors(parent_model, tuned_on, seed)
         log.info("warm start from %s: %d new rows, %d replayed", parent, new_rows, replay_rows)
+    valid_fit, valid_gate = data.valid_halves(seed)
 
     config = trainer_config or TrainerConfig(
         seed=seed, progress=progress, max_steps_per_epoch=DEFAULT_MAX_STEPS
@@ -149,13 +172,13 @@ def _train(
     with tempfile.TemporaryDirectory(prefix="partmatch-train-") as work_name:
         work = Path(work_name)
         encoder_dir = start_path
-        if epochs > 0 and any(e.sku for e in anchors):
+        if fine_tuning and any(e.sku for e in anchors):
             with clock("fine_tune"):
                 base = Encoder(start_path)
                 base.preload(read_cache(settings.state_dir, base.fingerprint))
                 triplets = mine_triplets(
                     data.parts,
-                    data.history,
+                    tuned_on,
                     lambda texts: base.encode(texts, progress=progress),
                     pair_config,
                     anchors=anchors,
@@ -176,7 +199,9 @@ def _train(
         fusion_config: dict[str, Any] | None = None
         fusion_metrics: dict[str, Any] = {}
         with clock("fusion"):
-            fusion = _fit_fusion(settings, encoder, data, head, seed, progress)
+            fusion = _fit_fusion(
+                settings, encoder, data, fusion_texts, valid_fit, head, seed, progress
+            )
             if fusion is not None:
                 fusion_config, fusion_metrics = fusion
                 (work / "fusion.json").write_text(json.dumps(fusion_config), encoding="utf-8")
@@ -185,11 +210,11 @@ def _train(
             matcher = build_matcher(
                 settings, data.parts, data.history, model=candidate, encoder=encoder, head=head
             )
-            metrics: dict[str, Any] = evaluate(matcher, data.valid)
+            metrics: dict[str, Any] = evaluate(matcher, valid_gate)
             matcher.close()
             if fusion_metrics:
                 metrics["fusion"] = fusion_metrics
-            baseline = measure_baseline(settings, parent, data) if parent else None
+            baseline = measure_baseline(settings, parent, data, valid_gate) if parent else None
         # The server encodes the whole catalog and history at load; with these vectors
         # cached under the new encoder's fingerprint, a reload of this version is quick.
         write_cache(settings.state_dir, encoder.fingerprint, encoder.known_vectors())
@@ -206,7 +231,10 @@ def _train(
                 "rows": len(data.history),
                 "rows_file": ROWS_FILE,
                 "valid_rows": len(data.valid),
-                "valid_fingerprint": data_fingerprint(data.valid),
+                # The gate's texts: what the stored acc@1 was measured on.
+                "gate_rows": len(valid_gate),
+                "valid_fingerprint": data_fingerprint(valid_gate),
+                "fusion_rows": len(fusion_texts),
                 "new_rows": new_rows,
                 "replay_rows": replay_rows,
             },
@@ -284,13 +312,22 @@ def load_training_data(settings: Settings, data_dir: Path | None, seed: int) -> 
 def holdout(examples: Sequence[Example], seed: int) -> tuple[list[Example], list[Example]]:
     """A seeded ~10% for validation, by hash of the text: a text stays on its side as the
     store grows, so a later model is never validated on texts an earlier one trained on."""
-    history: list[Example] = []
-    valid: list[Example] = []
+    return split_by_hash(examples, seed, HOLDOUT_SHARE)
+
+
+def split_by_hash(
+    examples: Sequence[Example], seed: int, share: float, purpose: str = ""
+) -> tuple[list[Example], list[Example]]:
+    """(the rest, a seeded ~`share` of the texts) by a hash of each text, so a text lands on
+    the same side in every run; `purpose` makes each split independent of the others."""
+    salt = f"{seed}\x00{purpose}\x00" if purpose else f"{seed}\x00"
+    rest: list[Example] = []
+    taken: list[Example] = []
     for example in examples:
-        digest = hashlib.sha256(f"{seed}\x00{example.text}".encode()).digest()
-        share = int.from_bytes(digest[:8], "big") / 2**64
-        (valid if share < HOLDOUT_SHARE else history).append(example)
-    return history, valid
+        digest = hashlib.sha256(f"{salt}{example.text}".encode()).digest()
+        fraction = int.from_bytes(digest[:8], "big") / 2**64
+        (taken if fraction < share else rest).append(example)
+    return rest, taken
 
 
 def row_key(example: Example) -> str:
@@ -355,8 +392,10 @@ def evaluate(matcher: Matcher, examples: Sequence[Example]) -> dict[str, Any]:
     }
 
 
-def measure_baseline(settings: Settings, version: str, data: TrainingData) -> dict[str, Any] | None:
-    """The current model's figures on this run's validation data: the gate's fair reference."""
+def measure_baseline(
+    settings: Settings, version: str, data: TrainingData, gate_texts: Sequence[Example]
+) -> dict[str, Any] | None:
+    """The current model's figures on this run's gate texts: the gate's fair reference."""
     try:
         model = open_version(settings.models_dir, version)
         encoder = load_encoder(settings, model)
@@ -367,7 +406,7 @@ def measure_baseline(settings: Settings, version: str, data: TrainingData) -> di
         )
         return None
     try:
-        return {"version": version, **evaluate(matcher, data.valid)}
+        return {"version": version, **evaluate(matcher, gate_texts)}
     finally:
         matcher.close()
 
@@ -376,13 +415,15 @@ def _fit_fusion(
     settings: Settings,
     encoder: Encoder,
     data: TrainingData,
+    fusion_texts: Sequence[Example],
+    valid_fit: Sequence[Example],
     head: Any,
     seed: int,
     progress: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     from indexer.fusion_training import fit_fusion
 
-    if not data.valid:
+    if not valid_fit:
         log.warning("no validation texts: learned fusion skipped, weighted fusion is used")
         return None
     report = fit_fusion(
@@ -390,10 +431,11 @@ def _fit_fusion(
         encoder,
         data.parts,
         data.history,
-        data.valid,
+        valid_fit,
         head=head,
         seed=seed,
         progress=progress,
+        feature_texts=fusion_texts,
     )
     return dict(report.config), dict(report.metrics)
 

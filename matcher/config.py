@@ -6,6 +6,7 @@ the process with a message naming the variable, never a stack trace deep in a re
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
@@ -59,6 +60,9 @@ class Settings:
     es_url: str = ""
     es_index_prefix: str = "partmatch"
     es_timeout_s: float = 0.5
+    # Seconds between the server's checks of the Elasticsearch node, which keep the health
+    # status of the lexical signal current without Match traffic (matcher/lexical_probe.py).
+    es_probe_s: float = 5.0
     # Target precision of auto-accepted answers; the threshold is chosen on validation data.
     target_precision: float = 0.98
     workers: int = 8
@@ -201,6 +205,8 @@ class Settings:
             raise ConfigError("PARTMATCH_TARGET_PRECISION: must be in [0.5, 1)")
         if self.es_timeout_s <= 0:
             raise ConfigError("PARTMATCH_ES_TIMEOUT_S: must be positive")
+        if not (self.es_probe_s > 0 and math.isfinite(self.es_probe_s)):
+            raise ConfigError("PARTMATCH_ES_PROBE_S: must be a positive number of seconds")
         if self.model_watch_s < 0:
             raise ConfigError("PARTMATCH_MODEL_WATCH_S: must be 0 (off) or positive")
         if self.es_url and not self.es_url.startswith(("http://", "https://")):

@@ -72,6 +72,12 @@ class Encoder:
     def encode_query(self, text: str) -> np.ndarray:
         return self.encode([text], remember=False)[0]
 
+    def forget_queries(self) -> None:
+        """Drop the cached query vectors (catalog and history vectors stay): the next query
+        pays for its encode, as a cold one would. Evaluations call it between systems."""
+        with self._lock:
+            self._recent.clear()
+
     def _lookup(self, text: str) -> np.ndarray:
         vector = self._known.get(text)
         if vector is None:

@@ -212,7 +212,9 @@ class LearnedFusion:
         # of them (at most) is right, so the confidences of one query should not sum past 1.
         share = raw / max(1.0, float(raw.sum()))
         confidence = self.calibration(share)
-        order = np.argsort(-confidence, kind="stable")
+        # Isotonic calibration is a step function: candidates on one step share a confidence,
+        # and the raw share, which calibration only maps monotonically, still orders them.
+        order = np.lexsort((-share, -confidence))
         ranked = [
             Ranked(skus[i], float(confidence[i]), signal_scores(table[skus[i]]), table[skus[i]])
             for i in order

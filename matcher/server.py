@@ -8,6 +8,7 @@ import signal
 import threading
 from concurrent import futures
 from types import FrameType
+from typing import Any
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -23,6 +24,7 @@ from matcher.channel import channel_options, server_credentials
 from matcher.config import Settings
 from matcher.decision import Decision
 from matcher.engine import Matcher, MatchResult
+from matcher.lexical_probe import LexicalProbe, elasticsearch_index
 from matcher.review_queue import Queued, ReviewQueue, SqliteReviewQueue
 from matcher.review_service import FeedbackServicer, ReviewServicer
 from matcher.service import CatalogService, MatcherService
@@ -36,9 +38,80 @@ SERVICE_NAMES = (
     pb.DESCRIPTOR.services_by_name["Feedback"].full_name,
     pb.DESCRIPTOR.services_by_name["Admin"].full_name,
 )
-# Health of each remote signal, e.g. "partmatch.v1.signal.lexical": NOT_SERVING while the
-# matcher answers without it (degraded), SERVING again once it is back.
+# Health of each signal, e.g. "partmatch.v1.signal.lexical": NOT_SERVING while the matcher
+# answers without it (degraded), SERVING again once it is back.
 SIGNAL_HEALTH_PREFIX = "partmatch.v1.signal."
+
+
+class SignalHealth:
+    """The one place that sets the signals' health statuses. Two sources report to it: each
+    Match (a remote signal that failed or timed out is unavailable, one that answered is
+    available) and, with Elasticsearch, the lexical probe (matcher/lexical_probe.py), which
+    keeps the status current without Match traffic. The latest report wins; a status is set,
+    and logged, only when it changes, so Watch streams see changes, not every call."""
+
+    def __init__(self, servicer: health.HealthServicer) -> None:
+        self._servicer = servicer
+        self._lock = threading.Lock()
+        self._available: dict[str, bool] = {}
+
+    def report(self, signal: str, available: bool) -> None:
+        with self._lock:
+            before = self._available.get(signal)
+            if before == available:
+                return
+            self._available[signal] = available
+            self._servicer.set(
+                SIGNAL_HEALTH_PREFIX + signal,
+                health_pb2.HealthCheckResponse.SERVING
+                if available
+                else health_pb2.HealthCheckResponse.NOT_SERVING,
+            )
+        if before is not None:
+            if available:
+                log.info("signal %s is back", signal)
+            else:
+                log.warning("signal %s unavailable: answering without it", signal)
+
+    def report_match(self, matcher: Matcher) -> None:
+        """What the matcher's latest searches found: every signal not degraded is available."""
+        degraded = matcher.degraded_signals
+        for s in matcher.signals:
+            self.report(s.name, s.name not in degraded)
+
+
+class ProbedServer(grpc.Server):
+    """The gRPC server with the lexical probe alongside: the probe starts when the server
+    starts and stops when it stops."""
+
+    def __init__(self, server: grpc.Server, probe: LexicalProbe) -> None:
+        self._server = server
+        self.probe = probe
+
+    def add_generic_rpc_handlers(self, generic_rpc_handlers: Any) -> None:
+        self._server.add_generic_rpc_handlers(generic_rpc_handlers)
+
+    def add_registered_method_handlers(self, service_name: str, method_handlers: Any) -> None:
+        self._server.add_registered_method_handlers(  # type: ignore[attr-defined]
+            service_name, method_handlers
+        )
+
+    def add_insecure_port(self, address: str) -> int:
+        return self._server.add_insecure_port(address)
+
+    def add_secure_port(self, address: str, server_credentials: grpc.ServerCredentials) -> int:
+        return self._server.add_secure_port(address, server_credentials)
+
+    def start(self) -> None:
+        self._server.start()
+        self.probe.start()
+
+    def stop(self, grace: float | None = None) -> threading.Event:
+        self.probe.stop()
+        return self._server.stop(grace)
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return self._server.wait_for_termination(timeout)
 
 
 class MatcherHolder:
@@ -76,19 +149,10 @@ def create_server(
         maximum_concurrent_rpcs=settings.max_concurrent_rpcs,
     )
     health_servicer = health.HealthServicer()
-
-    def track_degraded(result: MatchResult) -> MatchResult:
-        for name in holder().signals:
-            status = (
-                health_pb2.HealthCheckResponse.NOT_SERVING
-                if name.name in holder().degraded_signals
-                else health_pb2.HealthCheckResponse.SERVING
-            )
-            health_servicer.set(SIGNAL_HEALTH_PREFIX + name.name, status)
-        return result
+    signal_health = SignalHealth(health_servicer)
 
     def enqueue_for_review(results: list[MatchResult]) -> list[MatchResult]:
-        results = [track_degraded(r) for r in results]
+        signal_health.report_match(holder())
         waiting = [i for i, r in enumerate(results) if r.decision is Decision.NEEDS_REVIEW]
         if not waiting:
             return results
@@ -116,7 +180,7 @@ def create_server(
     for name in ("", *SERVICE_NAMES):
         health_servicer.set(name, health_pb2.HealthCheckResponse.SERVING)
     for s in holder().signals:
-        health_servicer.set(SIGNAL_HEALTH_PREFIX + s.name, health_pb2.HealthCheckResponse.SERVING)
+        signal_health.report(s.name, True)
     reflection.enable_server_reflection(
         (
             *SERVICE_NAMES,
@@ -132,7 +196,15 @@ def create_server(
         port = server.add_secure_port(settings.grpc_address, credentials)
     if port == 0:
         raise RuntimeError(f"cannot listen on {settings.grpc_address}")
-    return server, port
+    if not settings.es_url:
+        return server, port
+    probe = LexicalProbe(
+        lambda: elasticsearch_index(holder().signals),
+        lambda available: signal_health.report("lexical", available),
+        interval_s=settings.es_probe_s,
+        timeout_s=settings.es_timeout_s,
+    )
+    return ProbedServer(server, probe), port
 
 
 def serve(settings: Settings) -> None:

@@ -12,12 +12,18 @@ import threading
 import time
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, ClassVar
 
+import grpc
 import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from partmatch.v1 import partmatch_pb2 as pb
+from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
 from matcher.catalog import make_part
 from matcher.catalog_view import CatalogViewBuilder
+from matcher.config import ConfigError, Settings
 from matcher.decision import DecisionPolicy
 from matcher.elastic.client import (
     BackendError,
@@ -28,6 +34,7 @@ from matcher.elastic.client import (
 )
 from matcher.elastic.index_writer import ElasticsearchIndex
 from matcher.elastic.mapping import Analysis, analysed
+from matcher.encoder import Encoder
 from matcher.engine import Matcher
 from matcher.examples import Example
 from matcher.fusion import WeightedFusion
@@ -37,6 +44,7 @@ from matcher.signals.elasticsearch import ElasticsearchSignal
 from matcher.signals.fuzzy import FuzzySignal
 from matcher.signals.lexical import BM25Signal
 from tests.search_node import SearchNode, free_port
+from tests.serving import serving
 
 PARTS = [
     make_part(sku="HOOD-1", name="Hood - Ford Focus Mk3 (2011-2018)", aliases=["bonnet"]),
@@ -506,3 +514,81 @@ def test_a_failed_search_leaves_the_answer_to_the_other_signals(
         signal.search(NO_VIEW, Query.parse("radiator"), 3)
     assert not signal.index.stale  # nothing was lost: no rebuild
     signal.close()
+
+
+# -- the lexical health probe --------------------------------------------------------------
+
+LEXICAL_HEALTH = "partmatch.v1.signal.lexical"
+SERVING = health_pb2.HealthCheckResponse.SERVING
+NOT_SERVING = health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+def lexical_health(address: str) -> int:
+    with grpc.insecure_channel(address) as channel:
+        answer = health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(service=LEXICAL_HEALTH), timeout=30
+        )
+    return int(answer.status)
+
+
+def wait_for_lexical_health(address: str, wanted: int, timeout_s: float = 60.0) -> None:
+    """Polls the health service, and only it: no Match is sent."""
+    deadline = time.monotonic() + timeout_s
+    status = lexical_health(address)
+    while status != wanted:
+        assert time.monotonic() < deadline, (
+            f"{LEXICAL_HEALTH} still {health_pb2.HealthCheckResponse.ServingStatus.Name(status)}"
+        )
+        time.sleep(0.2)
+        status = lexical_health(address)
+
+
+@needs_node
+def test_lexical_health_follows_the_node_without_match_traffic(
+    node: SearchNode, encoder: Encoder, tmp_path: Path
+) -> None:
+    # A generous search deadline: on a loaded machine the probe's HEAD must not flap.
+    with serving(
+        tmp_path,
+        encoder,
+        es_url=node.url,
+        es_index_prefix="probe",
+        es_probe_s=0.5,
+        es_timeout_s=2.0,
+    ) as served:
+        wait_for_lexical_health(served.address, SERVING)
+        node.stop()
+        wait_for_lexical_health(served.address, NOT_SERVING)
+        # An empty node: the probe finds the alias gone and has the index rebuilt, so the
+        # signal is back before anyone searches.
+        node.start()
+        wait_for_lexical_health(served.address, SERVING)
+        with grpc.insecure_channel(served.address) as channel:
+            answer = pb_grpc.MatcherStub(channel).Match(
+                pb.MatchRequest(text="alternator"), timeout=30
+            )
+        assert not answer.degraded
+        assert answer.candidates[0].sku == "ALT"
+
+
+def test_the_lexical_probe_reports_an_unreachable_node_and_stops_with_the_server(
+    encoder: Encoder, tmp_path: Path
+) -> None:
+    nowhere = f"http://127.0.0.1:{free_port()}"
+    with serving(tmp_path, encoder, es_url=nowhere, es_probe_s=0.2) as served:
+        wait_for_lexical_health(served.address, NOT_SERVING)
+        # The embedded signals do not depend on the node.
+        with grpc.insecure_channel(served.address) as channel:
+            stub = health_pb2_grpc.HealthStub(channel)
+            fuzzy = stub.Check(
+                health_pb2.HealthCheckRequest(service="partmatch.v1.signal.fuzzy"), timeout=30
+            )
+        assert fuzzy.status == SERVING
+        assert any(t.name == "lexical-probe" for t in threading.enumerate())
+    assert not any(t.name == "lexical-probe" for t in threading.enumerate())
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "nan", "inf"])
+def test_the_probe_interval_must_be_a_positive_number(value: str) -> None:
+    with pytest.raises(ConfigError, match="PARTMATCH_ES_PROBE_S"):
+        Settings.from_env(env={"PARTMATCH_ES_PROBE_S": value})

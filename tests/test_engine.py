@@ -88,6 +88,20 @@ def test_learned_fusion_uses_its_coefficients_and_calibration() -> None:
     assert ranked[0].confidence == pytest.approx(0.5 * raw_b / max(1.0, raw_a + raw_b))
 
 
+def test_candidates_on_one_calibration_step_keep_the_order_of_their_scores() -> None:
+    coef = np.zeros(len(FEATURES))
+    coef[FEATURES.index("lexical")] = 4.0
+    # A flat calibration (every answer in valid was right) maps all candidates to 1.0.
+    fusion = LearnedFusion(
+        scorer=Linear(FEATURES, coef, -2.0),
+        calibration=Calibration(np.asarray([0.0, 1.0]), np.asarray([1.0, 1.0])),
+    )
+    hits = {"lexical": [Hit("Z", 0.9), Hit("M", 0.5), Hit("A", 0.1)]}
+    ranked = fusion.rank(hits).candidates
+    assert [r.confidence for r in ranked] == [1.0, 1.0, 1.0]
+    assert [r.sku for r in ranked] == ["Z", "M", "A"]  # not alphabetical
+
+
 def test_decision_policy() -> None:
     policy = DecisionPolicy(accept_threshold=0.8, nomatch_threshold=0.3, nomatch_cut=0.5)
     assert policy.decide(Ranking([Ranked("A", 0.85, {})])) is Decision.AUTO_ACCEPT

@@ -103,7 +103,16 @@ def test_run_metrics_with_decisions_by_hand() -> None:
     # Texts naming a part: A (rank 1), B (rank 2), C (rank 1).
     assert m["mrr"] == approx4((1 + 0.5 + 1) / 3)
     # Sorted by confidence: 0.99 right, 0.97 wrong, 0.6 right, 0.5 wrong, 0.0 (NO_MATCH).
-    assert m["automation@99"] == approx4(1 / 5)
+    # The oracle picks the threshold on these very labels: 0.99 accepts 1 of 5 at 100%.
+    assert m["oracle_automation@99"] == approx4(1 / 5)
+    assert "automation@99" not in m
+    # What the service did: 2 of 5 accepted, 1 of them right; 2 reviewed; 1 NO_MATCH.
+    assert m["auto_rate"] == approx4(2 / 5)
+    assert m["auto_precision"] == approx4(1 / 2)
+    assert m["review_rate"] == approx4(2 / 5)
+    assert m["nomatch_rate"] == approx4(1 / 5)
+    # Texts naming a part: A right, B wrong (A on top), C right (top is C, reviewed).
+    assert m["acc_named"] == approx4(2 / 3)
     assert m["latency_p50_ms"] == approx4(3.0)
 
 
@@ -113,3 +122,8 @@ def test_signal_runs_have_no_decision_metrics() -> None:
     assert m["acc@1"] == approx4(0.5)
     assert m["wrong_auto_rate"] is None
     assert m["nomatch_recall"] is None and m["nomatch_precision"] is None
+    for deployed in ("auto_rate", "auto_precision", "review_rate", "nomatch_rate"):
+        assert m[deployed] is None, deployed
+    # The one text naming a part is right: the comparable row ignores the no-part text.
+    assert m["acc_named"] == approx4(1.0)
+    assert m["oracle_automation@95"] is not None

@@ -9,6 +9,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+from rapidfuzz import fuzz, process
 
 from indexer.sample_data import build_catalog, catalog_jsonl, write_sample_dataset
 from indexer.sample_data.__main__ import main
@@ -174,6 +175,28 @@ def test_no_test_or_valid_text_appears_in_history(
         assert not leaked, (name, leaked[:5])
     valid = {_norm(text) for text, _ in splits["valid"]}
     assert not [text for text, _ in splits["test"] if _norm(text) in valid]
+
+
+def test_few_valid_or_test_texts_are_near_copies_of_history(
+    splits: dict[str, list[tuple[str, str]]],
+) -> None:
+    # The generator refuses near-copies by its own measure (indexer/sample_data/novelty.py:
+    # the same words, or token overlap with a same-label text), so checking that measure
+    # here could not fail. Character similarity is independent of it and sees what a token
+    # overlap misses: a typo or a spacing in a short text ("washer fulid 5 liter" / "washer
+    # flyid 5 liiter", "m12 x 1.5" / "m12x1.5"). Measured: 8 of 800 valid and 9 of 800 test
+    # texts within 90% of a history text of their part; 20 and 46 with the generator's check
+    # cut to exact copies. So the bound fails when the check lets more through.
+    history: dict[str, list[str]] = {}
+    for text, sku in splits["history"]:
+        history.setdefault(sku, []).append(_norm(text))
+    for name in ("valid", "test"):
+        near = []
+        for text, sku in splits[name]:
+            best = process.extractOne(_norm(text), history.get(sku, []), scorer=fuzz.ratio)
+            if best is not None and best[1] >= 90:
+                near.append((text, best[0]))
+        assert len(near) <= 0.015 * len(splits[name]), (name, len(near), near[:5])
 
 
 def _literal_fragments(templates: tuple[str, ...]) -> list[str]:

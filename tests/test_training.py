@@ -18,9 +18,18 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from indexer.train import REPLAY_RATIO, ROWS_FILE, evaluate, holdout, train
+from indexer.train import (
+    FUSION_SHARE,
+    GATE_SHARE,
+    REPLAY_RATIO,
+    ROWS_FILE,
+    evaluate,
+    holdout,
+    split_by_hash,
+    train,
+)
 from indexer.training import PairConfig, TrainerConfig, mine_triplets
-from indexer.training.trainer import compose_batches
+from indexer.training.batches import compose_batches
 from matcher.app import build_matcher
 from matcher.catalog import Part
 from matcher.catalog_store import SqliteCatalogStore
@@ -149,6 +158,44 @@ def test_batches_hold_no_false_in_batch_negatives(encoder: Encoder) -> None:
         assert not {t.negative_sku for t in batch} & set(anchors)
 
 
+def test_trainer_trains_on_the_composed_batches(encoder: Encoder, base_settings: Settings) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    from indexer.training import EncoderTrainer
+    from indexer.training.st_trainer import PartDisjointBatchSampler
+
+    triplets = mine_triplets(tiny_catalog(), make_splits()["history"], encoder.encode)
+    # The sampler hands SentenceTransformerTrainer compose_batches' batches, epoch by epoch,
+    # drawn from one seeded generator, each epoch cut to its cap.
+    sampler = PartDisjointBatchSampler(triplets, 8, epochs=2, max_steps_per_epoch=3, seed=5)
+    rng = random.Random(5)
+    for epoch in range(2):
+        sampler.set_epoch(epoch)
+        expected = compose_batches(triplets, 8, rng)
+        assert [[triplets[i] for i in batch] for batch in sampler] == expected[:3]
+    assert (sampler.steps, len(sampler), sampler.capped) == (6, 3, True)
+    assert sampler.full_epoch_steps == len(compose_batches(triplets, 8, random.Random(5)))
+
+    model = SentenceTransformer(base_settings.model_path, device="cpu")
+    text = "pads for the front brakes"
+    before, length = model.encode([text]), model.max_seq_length
+    config = TrainerConfig(batch_size=8, epochs=2, max_steps_per_epoch=3, seed=5, progress=False)
+    report = EncoderTrainer(config).train(model, triplets)
+
+    assert (report.steps, report.epochs, report.capped) == (6, 2, True)
+    assert report.full_epoch_steps == sampler.full_epoch_steps
+    assert report.examples_per_epoch == sampler.examples_per_epoch
+    assert len(report.epoch_seconds) == len(report.epoch_cpu_seconds) == 2
+    assert len(report.epoch_losses) == 2 and all(loss > 0 for loss in report.epoch_losses)
+    # Handed back as it came: on its device, in eval mode, every weight trainable again, its
+    # own length limit, and no training texts recorded for its model card.
+    assert str(model.device) == "cpu" and not model.training
+    assert model.max_seq_length == length
+    assert all(p.requires_grad for p in model.parameters())
+    assert not model.model_card_data.widget
+    assert not np.allclose(model.encode([text]), before, atol=1e-4)
+
+
 def test_train_fine_tunes_registers_and_promotes(settings: Settings, tmp_path: Path) -> None:
     splits = make_splits()
     data = write_data(tmp_path / "data", tiny_catalog(), splits)
@@ -166,8 +213,13 @@ def test_train_fine_tunes_registers_and_promotes(settings: Settings, tmp_path: P
     assert meta["data"]["fingerprint"] == expected
     assert meta["data"]["rows"] == len(rows) and meta["data"]["valid_rows"] == len(splits["valid"])
     assert meta["base_model"] == settings.model_path and meta["parent"] is None
-    assert 0.0 <= meta["metrics"]["acc@1"] <= 1.0
-    assert meta["metrics"]["texts"] == len(splits["valid"])
+    # The stored figure is measured on validation texts in frames history never has, so a
+    # bound on it can fail (a range check on a share could not): a pipeline that trains, fits
+    # and registers a model that ranks held-out texts badly. Measured 0.97 on all 37 valid texts.
+    assert meta["metrics"]["acc@1"] >= 0.8, meta["metrics"]
+    # Graded on the gate half of valid; calibration and thresholds were fitted on the other.
+    _, gate = split_by_hash(splits["valid"], 0, GATE_SHARE, purpose="gate")
+    assert meta["metrics"]["texts"] == meta["data"]["gate_rows"] == len(gate)
     assert meta["train_report"]["epochs"] == 1 and len(meta["train_report"]["epoch_seconds"]) == 1
     assert meta["params"]["trainer"]["seed"] == 0 and meta["created_at"].endswith("Z")
     assert ROWS_FILE in meta["files"] and "fusion.json" in meta["files"]
@@ -225,8 +277,10 @@ def test_warm_start_learns_new_rows_without_forgetting(settings: Settings, tmp_p
     v2 = open_version(settings.models_dir, second.version)
 
     assert second.parent == first.version and v2.metadata["parent"] == first.version
-    assert second.new_rows == len(new_rows)
-    assert second.replay_rows == round(REPLAY_RATIO * len(new_rows))
+    # New rows the encoder trains on: those outside the share kept for the fusion's features.
+    tuned_new, _ = split_by_hash(new_rows, 0, FUSION_SHARE, purpose="fusion")
+    assert second.new_rows == len(tuned_new)
+    assert second.replay_rows == round(REPLAY_RATIO * len(tuned_new))
     assert v2.metadata["warm_start"] and v2.metadata["data"]["rows"] == len(later["history"])
     assert second.baseline is not None and second.baseline["version"] == first.version
     assert second.report is not None
