@@ -82,10 +82,14 @@ def test_train_and_eval_leave_a_running_server_untouched(
     data = write_data(tmp_path / "data", tiny_catalog(), splits)
     texts = [e.text for e in splits["test"] if e.sku][::8]
 
-    def answers() -> list[Answer]:
+    def answers() -> list[Answer] | None:
+        """The answers to every text; None for a round in which a search timed out (the
+        offline run shares the CPU): a degraded answer says nothing about the indexes."""
         out = []
         for text in texts:
             response = stub.Match(pb.MatchRequest(text=text, top_k=5), timeout=30)
+            if response.degraded:
+                return None
             out.append(
                 [
                     (c.sku, round(c.confidence, 6), round(c.signals["lexical"], 6))
@@ -101,7 +105,7 @@ def test_train_and_eval_leave_a_running_server_untouched(
         f"{es_prefix}-parts",
     ]
     before = answers()
-    assert all(before), "every text should have lexical evidence to compare"
+    assert before is not None and all(before), "every text should have lexical evidence"
 
     changed: list[str] = []
     rounds = 0
@@ -111,6 +115,8 @@ def test_train_and_eval_leave_a_running_server_untouched(
         nonlocal rounds
         while not done.is_set():
             now = answers()
+            if now is None:
+                continue
             changed.extend(t for t, a, b in zip(texts, before, now, strict=True) if a != b)
             rounds += 1
 
@@ -130,7 +136,7 @@ def test_train_and_eval_leave_a_running_server_untouched(
         done.set()
         watcher.join()
 
-    assert rounds >= 2, "the server was asked during the offline runs"
+    assert rounds >= 2, "the server answered undegraded rounds during the offline runs"
     assert changed == []
     assert answers() == before
     # The same concrete indexes with the same documents, and no offline index left behind.
