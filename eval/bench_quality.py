@@ -17,8 +17,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from eval.provenance import provenance
 from eval.results import summary_table
-from eval.run import evaluate, provenance
+from eval.run import evaluate
 from matcher.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -8,7 +8,7 @@ What it writes in the output folder:
 - `summary.json`: system -> metrics (`eval.results.METRICS`), null for a system left out, and
   under `dataset` (`eval.results.DATASET_KEY`) how many test texts name a part with history;
 - `meta.json`: the dataset, the number of test texts, the model, the Elasticsearch version,
-  and the provenance: code version, command line, machine, date (`provenance`);
+  and the provenance: code version, command line, machine, date (`eval.provenance`);
 - `report.md` (provenance at its top) with `coverage_precision.png`, `reliability.png`,
   `confused_pairs.png`;
 - `predictions/<system>.csv`: every test text with its label and the system's top 5, by SKU
@@ -18,15 +18,8 @@ What it writes in the output folder:
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import json
 import logging
-import os
-import platform
-import re
-import shlex
-import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Sequence
@@ -36,6 +29,7 @@ from typing import Any
 from tqdm import tqdm
 
 from eval.predictions import write_all_predictions
+from eval.provenance import provenance
 from eval.report import write_plots, write_report
 from eval.results import DATASET_KEY, Run, dataset_facts, metrics
 from eval.systems import RankingSystem, ServiceSystem, SignalSystem, System
@@ -50,8 +44,6 @@ from matcher.registry import ModelVersion, open_current, open_version
 from matcher.signals.lexical import BM25Signal
 
 log = logging.getLogger(__name__)
-
-ROOT = Path(__file__).resolve().parent.parent
 
 SYSTEMS = ("service", "es_bm25", "es_bm25_history", "bm25", "fuzzy", "embedding", "setfit")
 # The systems that answer with the model trained on history; the others need no training.
@@ -84,51 +76,6 @@ def run_systems(
             encoder.forget_queries()
         runs.append(run_system(system, texts, gold, progress))
     return runs
-
-
-def code_version(root: Path = ROOT) -> str:
-    """The project's commit, with "-dirty" when the working tree has changes; "unknown"
-    without git (or outside a checkout)."""
-    try:
-        head = _git(root, "rev-parse", "HEAD").strip()
-        changes = _git(root, "status", "--porcelain")
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-    if not re.fullmatch(r"[0-9a-f]{40}", head):
-        return "unknown"
-    return head + ("-dirty" if changes.strip() else "")
-
-
-def _git(root: Path, *args: str) -> str:
-    # --no-optional-locks: reading the status must not write the index.
-    command = ["git", "--no-optional-locks", "-C", str(root), *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=True).stdout
-
-
-def cpu_name() -> str:
-    """The processor's model name, as the platform or /proc/cpuinfo gives it."""
-    name = platform.processor()
-    if name:
-        return name
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "model name" and value.strip():
-                return value.strip()
-    except OSError:
-        pass
-    return platform.machine() or "unknown"
-
-
-def provenance(root: Path = ROOT) -> dict[str, Any]:
-    """What produced a run's figures: code version, command line, machine and UTC time."""
-    return {
-        "commit": code_version(root),
-        "command": shlex.join(sys.argv),
-        "cores": os.cpu_count(),
-        "cpu": cpu_name(),
-        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
-    }
 
 
 def train_service(

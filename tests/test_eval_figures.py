@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 
 from eval import bench_quality
+from eval.provenance import code_version, provenance
 from eval.report import write_report
 from eval.results import (
     DATASET_KEY,
@@ -32,7 +33,7 @@ from eval.results import (
     metrics,
     summary_table,
 )
-from eval.run import code_version, provenance, run_systems
+from eval.run import run_systems
 from eval.systems import Answer
 from matcher.encoder import Encoder
 

@@ -1,0 +1,61 @@
+"""What produced a run's figures: the code version, the command line, the machine and the time,
+written into every report so that figures from different code are never mixed up."""
+
+from __future__ import annotations
+
+import datetime
+import os
+import platform
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def code_version(root: Path = ROOT) -> str:
+    """The project's commit, with "-dirty" when the working tree has changes; "unknown"
+    without git (or outside a checkout)."""
+    try:
+        head = _git(root, "rev-parse", "HEAD").strip()
+        changes = _git(root, "status", "--porcelain")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+    if not re.fullmatch(r"[0-9a-f]{40}", head):
+        return "unknown"
+    return head + ("-dirty" if changes.strip() else "")
+
+
+def _git(root: Path, *args: str) -> str:
+    # --no-optional-locks: reading the status must not write the index.
+    command = ["git", "--no-optional-locks", "-C", str(root), *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=True).stdout
+
+
+def cpu_name() -> str:
+    """The processor's model name, as the platform or /proc/cpuinfo gives it."""
+    name = platform.processor()
+    if name:
+        return name
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name" and value.strip():
+                return value.strip()
+    except OSError:
+        pass
+    return platform.machine() or "unknown"
+
+
+def provenance(root: Path = ROOT) -> dict[str, Any]:
+    """What produced a run's figures: code version, command line, machine and UTC time."""
+    return {
+        "commit": code_version(root),
+        "command": shlex.join(sys.argv),
+        "cores": os.cpu_count(),
+        "cpu": cpu_name(),
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+    }
