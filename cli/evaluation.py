@@ -1,4 +1,5 @@
-"""`partmatch eval`: the service, Elasticsearch and each signal on a dataset's test set."""
+"""`partmatch eval`: the service, Elasticsearch and each signal on a dataset's test set (or,
+with `--split dev`, its hand-written dev set)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         epochs=args.epochs,
         model_dir=args.models,
         systems=systems,
+        split=args.split,
     )
     print(summary_table(summary))
     print(f"\nwrote {args.out / 'summary.json'}, {args.out / 'report.md'} and plots")

@@ -67,6 +67,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="evaluate this registry's current model instead of training one",
     )
     p.add_argument("--systems", help="comma-separated subset of systems (default: all)")
+    p.add_argument(
+        "--split",
+        choices=("test", "dev"),
+        default="test",
+        help="the texts answered: test.csv, or the hand-written, style-tagged dev.csv, with "
+        "per-style figures (default: test)",
+    )
     add_state(p)
     p.set_defaults(func=cmd_eval)
 

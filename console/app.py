@@ -45,6 +45,7 @@ from console.views import (
     queue_row,
     search_views,
     short,
+    stated_attributes,
     when,
 )
 
@@ -216,6 +217,7 @@ class Console:
             "item": item,
             "resolved": item.status == pb.RESOLVED,
             "candidates": candidates,
+            "stated": stated_attributes(item),
             "default": default,
             "no_default": no_default,
             "find": find,

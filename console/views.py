@@ -13,6 +13,27 @@ from console.explain import NamedPart, Segment, highlight, matched_words
 from matcher.analysis import terms
 
 QUEUE_TEXT_CHARS = 140
+MARK_CHARS = 120
+
+
+@dataclass(frozen=True)
+class MarkView:
+    """One attribute the customer stated, against this candidate's value of it."""
+
+    attribute: str
+    stated: str
+    value: str
+    agrees: bool
+    # The server's wording of the comparison (matcher.attributes.Mark.explanation).
+    explanation: str
+
+    @property
+    def text(self) -> str:
+        """The badge: short when the part agrees (what it is), the whole comparison when it
+        conflicts, since that is what the reviewer must weigh."""
+        if self.agrees:
+            return short(f"{self.attribute}: {self.value}", MARK_CHARS)
+        return short(self.explanation, MARK_CHARS)
 
 
 @dataclass(frozen=True)
@@ -26,6 +47,8 @@ class CandidateView:
     signals: list[tuple[str, float]]
     # False when the part was retired (or deleted) after the item was queued.
     choosable: bool
+    # In the matcher's attribute order, so the badges line up from one candidate to the next.
+    marks: tuple[MarkView, ...] = ()
 
     @property
     def label(self) -> str:
@@ -68,6 +91,23 @@ def queue_row(item: pb.ReviewItem) -> QueueRow:
     )
 
 
+def mark_views(candidate: pb.Candidate) -> tuple[MarkView, ...]:
+    return tuple(
+        MarkView(m.attribute, m.stated, m.value, m.agrees, m.explanation) for m in candidate.marks
+    )
+
+
+def stated_attributes(item: pb.ReviewItem) -> list[str]:
+    """What the customer stated ("side: right"), once each, in the order the candidates' marks
+    name it: every candidate is compared with the same statements, so their union is what the
+    matcher read in the text and the vehicle."""
+    found: dict[str, None] = {}
+    for candidate in item.candidates:
+        for mark in candidate.marks:
+            found.setdefault(short(f"{mark.attribute}: {mark.stated}", MARK_CHARS), None)
+    return list(found)
+
+
 def candidate_views(
     item: pb.ReviewItem, part: Callable[[str], NamedPart | None], active: Callable[[str], bool]
 ) -> list[CandidateView]:
@@ -87,6 +127,7 @@ def candidate_views(
                 confidence=candidate.confidence,
                 signals=sorted(candidate.signals.items()),
                 choosable=active(candidate.sku),
+                marks=mark_views(candidate),
             )
         )
     return views

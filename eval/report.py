@@ -18,6 +18,7 @@ from eval.results import (
     caveats,
     correctness,
     metrics_table,
+    style_table,
     top_is_gold,
 )
 from indexer.metrics import confidence_bins, coverage_precision_curve
@@ -30,13 +31,16 @@ NO_PART = "∅"
 
 def write_report(summary: Mapping[str, Any], meta: Mapping[str, Any], out_dir: Path) -> Path:
     """report.md: provenance, what each system does (the deployed figures first, with the
-    caveats), the oracle figures apart and labelled, a legend of every metric, the plots."""
+    caveats, then the per-style table when the texts carry styles), the oracle figures apart
+    and labelled, a legend of every metric, the plots."""
+    split = meta.get("split", "test")
     lines = [
-        f"# Evaluation on `{meta['dataset']}`",
+        f"# Evaluation on `{meta['dataset']}`, {split} split",
         "",
         *provenance_lines(meta.get("provenance")),
-        f"{meta['test_texts']} test texts; service model `{meta['model']}`. Systems trained on",
-        "history.csv, thresholds and calibration chosen on valid.csv, figures from test.csv.",
+        f"{meta['test_texts']} {split} texts; service model `{meta['model']}`. Systems trained",
+        "on history.csv, thresholds and calibration chosen on valid.csv, figures from",
+        f"{split}.csv.",
         "",
         *_elasticsearch_lines(meta),
         "## What each system does (thresholds chosen on valid)",
@@ -44,6 +48,7 @@ def write_report(summary: Mapping[str, Any], meta: Mapping[str, Any], out_dir: P
         metrics_table(summary, DEPLOYED_METRICS),
         "",
         *[line for note in caveats(summary) for line in (note, "")],
+        *_style_lines(summary),
         "## Oracle figures",
         "",
         f"{ORACLE_LABEL.capitalize()}. An upper bound: no deployed threshold is chosen this way.",
@@ -73,6 +78,23 @@ def provenance_lines(provenance: Mapping[str, Any] | None) -> list[str]:
         f"- command: `{provenance.get('command', 'unknown')}`",
         f"- machine: {provenance.get('cores', '?')} cores, {provenance.get('cpu', 'unknown')}",
         f"- date: {provenance.get('date', 'unknown')}",
+        *([f"- split: {provenance['split']}"] if "split" in provenance else []),
+        "",
+    ]
+
+
+def _style_lines(summary: Mapping[str, Any]) -> list[str]:
+    table = style_table(summary)
+    if not table:
+        return []
+    return [
+        "## Per style",
+        "",
+        "acc@1 of each system on the texts of each style (a text naming no part is right only",
+        "when answered NO_MATCH, which only the service says), and the service's wrong",
+        "auto-accepts: count (share of the style's texts).",
+        "",
+        table,
         "",
     ]
 

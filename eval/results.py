@@ -1,4 +1,4 @@
-"""What one system answered on the test texts (a `Run`) and the figures taken from it.
+"""What one system answered on the evaluated texts (a `Run`) and the figures taken from it.
 
 The bottom of the evaluation: `eval.run` produces runs, `eval.report` and `eval.predictions`
 write them out, and all of them read the runs through this module only.
@@ -14,7 +14,7 @@ Two kinds of decision figures, never to be confused:
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -95,6 +95,14 @@ TABLE_METRICS = (
 
 # summary.json: system -> metrics, and under this key the facts about the dataset.
 DATASET_KEY = "dataset"
+# Under each system's metrics when the texts carry styles: style -> STYLE_METRICS and `n`.
+BY_STYLE_KEY = "by_style"
+# The figures per style: acc@1 (a NO_MATCH is right on a text naming no part, so on the
+# no_part style it is the service's nomatch_recall), nomatch_recall itself, and the wrong
+# auto-accepts that the style costs.
+STYLE_METRICS = ("acc@1", "nomatch_recall", "wrong_auto_rate")
+# The style of a text the data gives none, where others have one.
+NO_STYLE = "(none)"
 # Below this share of test texts naming a part with history, the report warns that SetFit and
 # the classifier cannot answer most of them.
 HISTORY_COVERAGE_CAVEAT = 0.5
@@ -102,12 +110,14 @@ HISTORY_COVERAGE_CAVEAT = 0.5
 
 @dataclass(frozen=True)
 class Run:
-    """One system's answers to the test texts, in order, with the labels and latencies."""
+    """One system's answers to the evaluated texts, in order, with the labels and latencies,
+    and each text's style (an empty list when the data gives none)."""
 
     name: str
     gold: list[str | None]
     answers: list[Answer]
     latencies_ms: list[float]
+    styles: list[str] = field(default_factory=list)
 
 
 def correctness(run: Run) -> np.ndarray:
@@ -179,16 +189,54 @@ def metrics(run: Run) -> dict[str, float | None]:
     return {k: (None if v is None else round(float(v), 4)) for k, v in out.items()}
 
 
+def style_groups(run: Run) -> dict[str, list[int]]:
+    """Each style of the run's texts with the indices of its texts, in the order the styles
+    first appear (a hand-written file groups them); empty when no text has a style."""
+    if not any(run.styles):
+        return {}
+    groups: dict[str, list[int]] = {}
+    for index, style in enumerate(run.styles):
+        groups.setdefault(style or NO_STYLE, []).append(index)
+    return groups
+
+
+def subset(run: Run, indices: Sequence[int]) -> Run:
+    """The run on some of its texts only, so that every figure of `metrics` applies to them."""
+    return replace(
+        run,
+        gold=[run.gold[i] for i in indices],
+        answers=[run.answers[i] for i in indices],
+        latencies_ms=[run.latencies_ms[i] for i in indices],
+        styles=[run.styles[i] for i in indices],
+    )
+
+
+def style_metrics(run: Run) -> dict[str, dict[str, Any]]:
+    """summary.json's `by_style` of one system: style -> its number of texts `n` and
+    STYLE_METRICS, the same figures as `metrics` on that style's texts only; empty when the
+    texts carry no style."""
+    out: dict[str, dict[str, Any]] = {}
+    for style, indices in style_groups(run).items():
+        figures = metrics(subset(run, indices))
+        out[style] = {"n": len(indices), **{m: figures[m] for m in STYLE_METRICS}}
+    return out
+
+
 def dataset_facts(
-    name: str, test_gold: Sequence[str | None], history_skus: Sequence[str | None]
+    name: str,
+    test_gold: Sequence[str | None],
+    history_skus: Sequence[str | None],
+    split: str = "test",
 ) -> dict[str, Any]:
-    """summary.json's `dataset` entry: how many test texts name a part, and how many of those
-    name a part that has any history text — the only parts SetFit and the classifier know."""
+    """summary.json's `dataset` entry: the split evaluated, how many of its texts name a part,
+    and how many of those name a part that has any history text — the only parts SetFit and
+    the classifier know. `test_texts` counts the evaluated split's texts, whichever it is."""
     known = {sku for sku in history_skus if sku is not None}
     named = [sku for sku in test_gold if sku is not None]
     with_history = sum(sku in known for sku in named)
     return {
         "name": name,
+        "split": split,
         "test_texts": len(test_gold),
         "named_texts": len(named),
         "named_with_history": with_history,
@@ -204,7 +252,8 @@ def caveats(summary: Mapping[str, Any]) -> list[str]:
         return []
     return [
         "SetFit and the classifier know only parts with history: "
-        f"{facts['named_with_history']} of {facts['named_texts']} test texts name such a part."
+        f"{facts['named_with_history']} of {facts['named_texts']} "
+        f"{facts.get('split', 'test')} texts name such a part."
     ]
 
 
@@ -220,16 +269,56 @@ def metrics_table(summary: Mapping[str, Any], columns: Sequence[str]) -> str:
     """The given metrics of every system in the summary as a Markdown table."""
     lines = ["| system | " + " | ".join(columns) + " |", "|" + " --- |" * (len(columns) + 1)]
     for name, values in system_rows(summary):
-        cells = ["—" if values.get(m) is None else f"{values[m]:.4g}" for m in columns]
+        cells = [_cell(values.get(m)) for m in columns]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def summary_table(summary: Mapping[str, Any]) -> str:
     """The comparable columns (TABLE_METRICS) of every system as a Markdown table, with the
-    caveats that apply under it. `summary` is summary.json's content."""
+    caveats that apply under it, and the per-style table when the texts carry styles.
+    `summary` is summary.json's content."""
     lines = [metrics_table(summary, TABLE_METRICS)]
     notes = caveats(summary)
     if notes:
         lines += ["", *notes]
+    styles = style_table(summary)
+    if styles:
+        lines += ["", "Per style (acc@1 of each system):", "", styles]
     return "\n".join(lines)
+
+
+def style_table(summary: Mapping[str, Any]) -> str:
+    """The per-style figures of a summary as a Markdown table: a row per style with its number
+    of texts, each system's acc@1, and the service's wrong auto-accepts (count and share of
+    the style's texts); empty when no system has per-style figures."""
+    systems = [(n, v[BY_STYLE_KEY]) for n, v in system_rows(summary) if v.get(BY_STYLE_KEY)]
+    if not systems:
+        return ""
+    service = dict(systems).get("service")
+    styles = list(dict.fromkeys(style for _, by_style in systems for style in by_style))
+    columns = ["style", "n", *(f"{name} acc@1" for name, _ in systems)]
+    if service is not None:
+        columns.append("service wrong auto-accepts")
+    lines = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    for style in styles:
+        n = next(by_style[style]["n"] for _, by_style in systems if style in by_style)
+        cells = [style, str(n)]
+        cells += [_cell(by_style.get(style, {}).get("acc@1")) for _, by_style in systems]
+        if service is not None:
+            cells.append(_wrong_autos(service.get(style, {})))
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _cell(value: float | None) -> str:
+    return "—" if value is None else f"{value:.4g}"
+
+
+def _wrong_autos(figures: Mapping[str, Any]) -> str:
+    """`count (share)` of a style's wrong auto-accepts: on a hand-written set a style has a
+    few dozen texts, where a count reads better than a share."""
+    rate = figures.get("wrong_auto_rate")
+    if rate is None:
+        return "—"
+    return f"{round(rate * figures['n'])} ({rate:.4g})"

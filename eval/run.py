@@ -1,17 +1,23 @@
-"""`partmatch eval`: every system on the same test texts, the metrics, tables and plots.
+"""`partmatch eval`: every system on the same texts, the metrics, tables and plots.
 
 Honest splits: systems are trained on history.csv; thresholds, calibration and every choice
-are made on valid.csv; test.csv is read only here, to answer.
+are made on valid.csv; the texts answered are read only here. They are test.csv's, or with
+`--split dev` the optional hand-written dev.csv's, whose texts carry a style (plain, typo,
+symptom, ...) and may carry the vehicle the storefront sends as context; the service is
+handed that vehicle, as Match is.
 
 What it writes in the output folder:
 
 - `summary.json`: system -> metrics (`eval.results.METRICS`), null for a system left out, and
-  under `dataset` (`eval.results.DATASET_KEY`) how many test texts name a part with history;
-- `meta.json`: the dataset, the number of test texts, the model, the Elasticsearch version,
-  and the provenance: code version, command line, machine, date (`eval.provenance`);
-- `report.md` (provenance at its top) with `coverage_precision.png`, `reliability.png`,
-  `confused_pairs.png`;
-- `predictions/<system>.csv`: every test text with its label and the system's top 5, by SKU
+  when the texts carry styles, under each system's `by_style` (`eval.results.BY_STYLE_KEY`)
+  style -> `n` and `eval.results.STYLE_METRICS`; under `dataset` (`eval.results.DATASET_KEY`)
+  the split evaluated and how many of its texts name a part with history;
+- `meta.json`: the dataset, the split, its number of texts, the model, the Elasticsearch
+  version, and the provenance: code version, command line, machine, date and split
+  (`eval.provenance`);
+- `report.md` (provenance at its top, a per-style table when the texts carry styles) with
+  `coverage_precision.png`, `reliability.png`, `confused_pairs.png`;
+- `predictions/<system>.csv`: every text with its label and the system's top 5, by SKU
   and catalog name, confidence, decision and whether it is right (`eval.predictions`).
 """
 
@@ -22,7 +28,7 @@ import json
 import logging
 import tempfile
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +37,7 @@ from tqdm import tqdm
 from eval.predictions import write_all_predictions
 from eval.provenance import provenance
 from eval.report import write_plots, write_report
-from eval.results import DATASET_KEY, Run, dataset_facts, metrics
+from eval.results import BY_STYLE_KEY, DATASET_KEY, Run, dataset_facts, metrics, style_metrics
 from eval.systems import RankingSystem, ServiceSystem, SignalSystem, System
 from indexer.dataset import Dataset, load_dataset
 from indexer.offline import offline_settings
@@ -40,6 +46,7 @@ from matcher.catalog_view import CatalogViewBuilder
 from matcher.config import Settings
 from matcher.encoder import Encoder
 from matcher.engine import Matcher
+from matcher.examples import Example
 from matcher.registry import ModelVersion, open_current, open_version
 from matcher.signals.lexical import BM25Signal
 
@@ -48,34 +55,44 @@ log = logging.getLogger(__name__)
 SYSTEMS = ("service", "es_bm25", "es_bm25_history", "bm25", "fuzzy", "embedding", "setfit")
 # The systems that answer with the model trained on history; the others need no training.
 TRAINED_SYSTEMS = frozenset({"service", "embedding"})
+# The splits an evaluation can answer: test.csv, or the optional hand-written dev.csv.
+EVAL_SPLITS = ("test", "dev")
 
 
-def run_system(
-    system: System, texts: Sequence[str], gold: Sequence[str | None], progress: bool
-) -> Run:
+def run_system(system: System, examples: Sequence[Example], progress: bool) -> Run:
     answers, latencies = [], []
-    for text in tqdm(texts, desc=system.name, disable=not progress, leave=False):
+    for example in tqdm(examples, desc=system.name, disable=not progress, leave=False):
         started = time.perf_counter()
-        answers.append(system.answer(text))
+        answers.append(system.answer(example.text, example.vehicle))
         latencies.append((time.perf_counter() - started) * 1000)
-    return Run(system.name, list(gold), answers, latencies)
+    gold = [e.sku for e in examples]
+    return Run(system.name, gold, answers, latencies, [e.style for e in examples])
 
 
 def run_systems(
     systems: Sequence[System],
-    texts: Sequence[str],
-    gold: Sequence[str | None],
+    examples: Sequence[Example],
     progress: bool,
     encoder: Encoder | None = None,
 ) -> list[Run]:
-    """Every system on the texts, one after the other, each with a cold query cache: the
+    """Every system on the examples, one after the other, each with a cold query cache: the
     encoder is shared, and a system run after another must pay for its own encodes."""
     runs = []
     for system in systems:
         if encoder is not None:
             encoder.forget_queries()
-        runs.append(run_system(system, texts, gold, progress))
+        runs.append(run_system(system, examples, progress))
     return runs
+
+
+def split_examples(dataset: Dataset, split: str) -> list[Example]:
+    """The texts an evaluation answers; refused when there are none, before any training."""
+    if split not in EVAL_SPLITS:
+        raise ValueError(f"cannot evaluate on {split!r}; expected one of {', '.join(EVAL_SPLITS)}")
+    examples = dataset.split(split)
+    if not examples:
+        raise ValueError(f"{dataset.root}: no {split} texts ({split}.csv is missing or empty)")
+    return examples
 
 
 def train_service(
@@ -97,16 +114,39 @@ def evaluate(
     model_dir: Path | None = None,
     systems: Sequence[str] = SYSTEMS,
     progress: bool = True,
+    split: str = "test",
 ) -> dict[str, Any]:
-    """Run the systems on the dataset's test texts and write the output folder (see the
-    module's docstring); returns summary.json's content."""
+    """Run the systems on the dataset's `split` (test, or the hand-written dev set) and write
+    the output folder (see the module's docstring); returns summary.json's content."""
+    summaries = evaluate_splits(
+        data_dir,
+        {split: out_dir},
+        settings,
+        epochs=epochs,
+        model_dir=model_dir,
+        systems=systems,
+        progress=progress,
+    )
+    return summaries[split]
+
+
+def evaluate_splits(
+    data_dir: Path,
+    outs: Mapping[str, Path],
+    settings: Settings,
+    epochs: int = 1,
+    model_dir: Path | None = None,
+    systems: Sequence[str] = SYSTEMS,
+    progress: bool = True,
+) -> dict[str, dict[str, Any]]:
+    """`evaluate` on several splits (`outs`: split -> its output folder), with one model and
+    one set of systems for all of them: training, SetFit and the baselines' indexes are paid
+    for once. Returns split -> summary.json's content."""
     dataset = load_dataset(data_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    meta: dict[str, Any] = {
-        "dataset": dataset.name,
-        "test_texts": len(dataset.test),
-        "provenance": provenance(),
-    }
+    examples = {split: split_examples(dataset, split) for split in outs}
+    for out_dir in outs.values():  # before training: an unwritable folder fails in seconds
+        out_dir.mkdir(parents=True, exist_ok=True)
+    meta: dict[str, Any] = {"dataset": dataset.name, "provenance": provenance()}
     with (
         tempfile.TemporaryDirectory(prefix="partmatch-eval-") as scratch,
         offline_settings(dataclasses.replace(settings, state_dir=Path(scratch))) as work,
@@ -122,35 +162,61 @@ def evaluate(
         encoder = load_encoder(work, model)
         # The service as configured: with ES_URL its lexical signal is Elasticsearch.
         matcher = build_matcher(work, dataset.catalog, dataset.history, model, encoder=encoder)
-        runs = _run_all(work, dataset, matcher, encoder, systems, progress, meta)
+        built = _systems(work, dataset, matcher, systems, progress, meta)
+        runs = {split: run_systems(built, examples[split], progress, encoder) for split in outs}
         matcher.close()
+    meta["model"] = model.version if model else "none (no system evaluated needs one)"
+    return {
+        split: write_outputs(dataset, split, examples[split], runs[split], meta, outs[split])
+        for split in outs
+    }
+
+
+def write_outputs(
+    dataset: Dataset,
+    split: str,
+    examples: Sequence[Example],
+    runs: Sequence[Run],
+    meta: Mapping[str, Any],
+    out_dir: Path,
+) -> dict[str, Any]:
+    """One split's output folder (see the module's docstring); returns summary.json's content."""
+    out_dir.mkdir(parents=True, exist_ok=True)
     summary: dict[str, Any] = {name: None for name in SYSTEMS}
     for run in runs:
-        summary[run.name] = metrics(run)
+        figures: dict[str, Any] = metrics(run)
+        by_style = style_metrics(run)
+        if by_style:
+            figures[BY_STYLE_KEY] = by_style
+        summary[run.name] = figures
     summary[DATASET_KEY] = dataset_facts(
-        dataset.name, [e.sku for e in dataset.test], [e.sku for e in dataset.history]
+        dataset.name, [e.sku for e in examples], [e.sku for e in dataset.history], split
     )
-    meta["model"] = model.version if model else "none (no system evaluated needs one)"
+    meta = {
+        **meta,
+        "split": split,
+        "test_texts": len(examples),
+        # The split is part of what produced the figures: a dev run is no test run.
+        "provenance": {**meta["provenance"], "split": split},
+    }
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n")
     (out_dir / "meta.json").write_text(json.dumps(meta, indent=2) + "\n")
     names = {part.sku: part.name for part in dataset.catalog}
-    write_all_predictions(runs, [e.text for e in dataset.test], names, out_dir)
+    write_all_predictions(runs, [e.text for e in examples], names, out_dir)
     write_plots(runs, out_dir, names)
     write_report(summary, meta, out_dir)
     return summary
 
 
-def _run_all(
+def _systems(
     settings: Settings,
     dataset: Dataset,
     matcher: Matcher,
-    encoder: Encoder,
     wanted: Sequence[str],
     progress: bool,
     meta: dict[str, Any],
-) -> list[Run]:
-    texts = [e.text for e in dataset.test]
-    gold = [e.sku for e in dataset.test]
+) -> list[System]:
+    """The wanted systems, built (and fitted, for SetFit) on the dataset's history."""
     systems: list[System] = []
     if "service" in wanted:
         systems.append(ServiceSystem(matcher))
@@ -172,7 +238,7 @@ def _run_all(
         setfit = _setfit_system(settings, dataset, progress)
         if setfit is not None:
             systems.append(setfit)
-    return run_systems(systems, texts, gold, progress, encoder)
+    return systems
 
 
 def _es_systems(

@@ -2,7 +2,9 @@
 
 Each answers a text with its ranked SKUs, the confidence of its top answer, and whether it
 says the text names no part. Single signals and baselines never say "no part" and have no
-decision policy: metrics that need one are null for them.
+decision policy: metrics that need one are null for them. Each is handed the vehicle the
+storefront would send with the text (empty when none); only the service reads it, as Match
+does, and the others answer the text alone.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ class Answer:
 class System(Protocol):
     name: str
 
-    def answer(self, text: str) -> Answer: ...
+    def answer(self, text: str, vehicle: str = "") -> Answer: ...
 
 
 @dataclass
@@ -39,8 +41,8 @@ class ServiceSystem:
     matcher: Matcher
     name: str = "service"
 
-    def answer(self, text: str) -> Answer:
-        result = self.matcher.match(text, top_k=10)
+    def answer(self, text: str, vehicle: str = "") -> Answer:
+        result = self.matcher.match(text, top_k=10, vehicle=vehicle)
         ranked = [c.sku for c in result.candidates]
         if result.decision is Decision.NO_MATCH:
             return Answer(ranked, 0.0, result.decision.value)
@@ -56,7 +58,8 @@ class SignalSystem:
     view: CatalogView
     name: str
 
-    def answer(self, text: str) -> Answer:
+    def answer(self, text: str, vehicle: str = "") -> Answer:
+        # The text alone: a signal on its own is measured without the service's context.
         hits = self.signal.search(self.view, Query.parse(text), 10)
         return Answer([h.sku for h in hits], hits[0].score if hits else 0.0)
 
@@ -69,6 +72,6 @@ class RankingSystem:
     confidence: Callable[[list[float]], float]
     name: str
 
-    def answer(self, text: str) -> Answer:
-        ranked = self.rank(text)
+    def answer(self, text: str, vehicle: str = "") -> Answer:
+        ranked = self.rank(text)  # baselines take no vehicle
         return Answer([s for s, _ in ranked], self.confidence([score for _, score in ranked]))

@@ -180,8 +180,7 @@ def embedding_methods(bench: Bench, name: str, vectors: Embedded, encode_s: floa
 
     started = time.perf_counter()
     heads = {
-        c: fit_head(vectors.history, labels_of(data.history), c=c, seed=bench.seed)
-        for c in HEAD_C
+        c: fit_head(vectors.history, labels_of(data.history), c=c, seed=bench.seed) for c in HEAD_C
     }
     head_s = (time.perf_counter() - started) / len(HEAD_C)
     scores = {c: accuracy(head_predict(h, vectors.valid), data.valid) for c, h in heads.items()}
@@ -316,7 +315,11 @@ def _run(args: argparse.Namespace, settings: Settings) -> dict[str, Any]:
     bench = Bench(data, settings, args.seed, not args.quiet)
     log.info(
         "%s: %d parts, history %d, valid %d, test %d; load average %s",
-        args.data, len(data.catalog), len(data.history), len(data.valid), len(data.test),
+        args.data,
+        len(data.catalog),
+        len(data.history),
+        len(data.valid),
+        len(data.test),
         os.getloadavg(),
     )
     timings: dict[str, Any] = {}
@@ -450,7 +453,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.out.write_text(json.dumps(result, indent=2, default=str) + "\n", encoding="utf-8")
         args.out.with_suffix(".md").write_text(text + "\n", encoding="utf-8")
     return 0
-
 
 
 if __name__ == "__main__":

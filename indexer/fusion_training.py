@@ -7,8 +7,12 @@
   was not trained on (indexer.train keeps a share out), so that the semantic and classifier
   features are those of text the encoder never saw, too.
 - Calibration: isotonic regression of "the top answer is right" on the validation texts.
+- No-part model: logistic regression on query-level evidence, fitted on the same folds. Each
+  fold also hides a few parts from its catalog, so their texts teach what a request for a
+  product the catalog does not carry looks like, even when history has no no-part text.
 - Thresholds, on the validation texts only: AUTO_ACCEPT at the lowest confidence whose
-  accepted answers reach the target precision; NO_MATCH where P(names no part) maximises F1.
+  accepted answers reach the target precision; NO_MATCH at the lowest P(names no part) whose
+  answers reach NOMATCH_PRECISION (on the out-of-fold rows when valid has no no-part text).
 The test split is never seen here.
 """
 
@@ -45,6 +49,7 @@ from matcher.fusion import (
 )
 from matcher.fusion_file import fusion_document
 from matcher.head import Head
+from matcher.ranking import held_for_review
 from matcher.signals.base import Signal
 
 
@@ -54,6 +59,15 @@ class FusionReport:
     metrics: dict[str, float | None]
     fusion: LearnedFusion
     policy: DecisionPolicy
+
+
+# Share of the parts named in a fold's held-out texts that the fold's catalog hides.
+HIDDEN_PART_SHARE = 0.15
+# Valid picks the no-part cut when it holds texts naming no part: real ones say more than the
+# hidden parts' texts, which only stand in for them.
+MIN_VALID_NOPART = 1
+# NO_MATCH tells a customer the shop has no such part: it must be right this often.
+NOMATCH_PRECISION = 0.9
 
 
 @dataclass
@@ -85,9 +99,11 @@ def fit_fusion(
     # scores are on its own scale, and the fusion must learn that scale.
     make_lexical = lexical or (lambda: lexical_signal(settings))
 
-    def matcher_for(train: Sequence[Example], fold_head: Head | None) -> Matcher:
+    def matcher_for(
+        train: Sequence[Example], fold_head: Head | None, catalog: Sequence[Part] = parts
+    ) -> Matcher:
         return build_matcher(
-            settings, parts, train, encoder=encoder, lexical=make_lexical(), head=fold_head
+            settings, catalog, train, encoder=encoder, lexical=make_lexical(), head=fold_head
         )
 
     rows = _Rows()
@@ -98,13 +114,20 @@ def fit_fusion(
         wanted = {(e.text, e.sku) for e in feature_texts}
         pool = [i for i, e in enumerate(history) if (e.text, e.sku) in wanted]
     order = list(pool)
-    random.Random(seed).shuffle(order)
+    rng = random.Random(seed)
+    rng.shuffle(order)
     for fold in tqdm(range(folds), desc="fusion folds", disable=not progress):
-        held = {order[i] for i in range(fold, len(order), folds)}
-        train = [e for i, e in enumerate(history) if i not in held]
-        matcher = matcher_for(train, _head_or_none(encoder, train))
-        for i in sorted(held):
-            _collect(matcher, history[i], rows)
+        held_out = {order[i] for i in range(fold, len(order), folds)}
+        # Parts hidden from this fold's catalog: their held-out texts name no part the fold
+        # knows of, as a request for a product the catalog does not carry does, so the
+        # no-part model learns even from a history without a single no-part text.
+        hidden = _hidden_parts([history[i] for i in held_out], rng)
+        catalog = [p for p in parts if p.sku not in hidden]
+        train = [e for i, e in enumerate(history) if i not in held_out and e.sku not in hidden]
+        matcher = matcher_for(train, _head_or_none(encoder, train), catalog)
+        for i in sorted(held_out):
+            example = history[i]
+            _collect(matcher, example, rows, names_no_part=example.sku in hidden)
         matcher.close()
 
     scorer = _fit_scorer(rows, seed)
@@ -113,17 +136,24 @@ def fit_fusion(
 
     final = matcher_for(history, head if head is not None else _head_or_none(encoder, history))
     final.fusion = uncalibrated
-    top, correct, nomatch_p, is_nopart = _top_answers(final, valid)
+    top, correct, nomatch_p, is_nopart, held = _top_answers(final, valid)
+    if is_nopart.sum() < MIN_VALID_NOPART and nomatch is not None:
+        # Valid has no text that names no part: the cut is chosen on the out-of-fold rows
+        # instead, where the hidden parts' texts stand in for them.
+        cut_p, cut_nopart = nomatch.predict(_nomatch_matrix(rows, scorer)), _nopart_labels(rows)
+    else:
+        cut_p, cut_nopart = nomatch_p, is_nopart
     calibration = _fit_calibration(top, correct)
     fusion = LearnedFusion(scorer, calibration, nomatch)
     confidence = calibration(top)
     policy = DecisionPolicy(
-        accept_threshold=choose_accept_threshold(confidence, correct, target),
+        # Held answers are never accepted, whatever the threshold: it is chosen on the others.
+        accept_threshold=choose_accept_threshold(confidence[~held], correct[~held], target),
         nomatch_threshold=0.0,
-        nomatch_cut=_choose_nomatch_cut(nomatch_p, is_nopart),
+        nomatch_cut=choose_nomatch_cut(cut_p, cut_nopart),
     )
     final.close()
-    metrics = decision_metrics(confidence, correct, nomatch_p, is_nopart, policy)
+    metrics = decision_metrics(confidence, correct, nomatch_p, is_nopart, policy, held)
     config = fusion_document(fusion, policy, target)
     return FusionReport(config=config, metrics=metrics, fusion=fusion, policy=policy)
 
@@ -134,13 +164,19 @@ def _head_or_none(encoder: Encoder, examples: Sequence[Example]) -> Head | None:
     return fit_head(encoder.encode([e.text for e in examples]), [e.sku for e in examples])
 
 
-def _collect(matcher: Matcher, example: Example, rows: _Rows) -> None:
-    hits, _ = matcher.hits(example.text)
+def _hidden_parts(held_out: Sequence[Example], rng: random.Random) -> set[str]:
+    named = sorted({e.sku for e in held_out if e.sku is not None})
+    count = max(1, round(HIDDEN_PART_SHARE * len(named))) if len(named) > 2 else 0
+    return set(rng.sample(named, count))
+
+
+def _collect(matcher: Matcher, example: Example, rows: _Rows, names_no_part: bool) -> None:
+    hits, _ = matcher.hits(example.text, vehicle=example.vehicle)
     skus, matrix, query = feature_rows(candidate_features(hits))
     rows.x.append(matrix)
     rows.y.append(np.asarray([sku == example.sku for sku in skus], dtype=bool))
     rows.query.append(query)
-    rows.nopart.append(example.sku is None)
+    rows.nopart.append(example.sku is None or names_no_part)
 
 
 def _fit_scorer(rows: _Rows, seed: int) -> Linear:
@@ -156,7 +192,7 @@ def _fit_scorer(rows: _Rows, seed: int) -> Linear:
 def _nomatch_matrix(rows: _Rows, scorer: Linear) -> np.ndarray:
     return np.asarray(
         [
-            nomatch_features(scorer.predict(matrix) if len(matrix) else np.zeros(0), query)
+            nomatch_features(scorer.predict(matrix) if len(matrix) else np.zeros(0), matrix, query)
             for matrix, query in zip(rows.x, rows.query, strict=True)
         ],
         dtype=float,
@@ -164,7 +200,7 @@ def _nomatch_matrix(rows: _Rows, scorer: Linear) -> np.ndarray:
 
 
 def _fit_nomatch(rows: _Rows, scorer: Linear, seed: int) -> Linear | None:
-    labels = np.asarray(rows.nopart, dtype=bool)
+    labels = _nopart_labels(rows)
     # Without texts that name no part, there is nothing to learn "no part" from.
     if labels.sum() < 5 or labels.all():
         return None
@@ -175,17 +211,25 @@ def _fit_nomatch(rows: _Rows, scorer: Linear, seed: int) -> Linear | None:
 
 def _top_answers(
     matcher: Matcher, examples: Sequence[Example]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per text: uncalibrated top confidence, whether the top is right, P(no part)."""
-    top, correct, nomatch, nopart = [], [], [], []
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Per text: uncalibrated top confidence, whether the top is right, P(no part), whether
+    the text names no part, whether the top answer is held for review."""
+    top, correct, nomatch, nopart, held = [], [], [], [], []
     for example in examples:
-        result = matcher.match(example.text, top_k=1)
+        result = matcher.match(example.text, top_k=1, vehicle=example.vehicle)
         best = result.candidates[0] if result.candidates else None
         top.append(best.confidence if best else 0.0)
         correct.append(best is not None and best.sku == example.sku)
         nomatch.append((result.nomatch_probability or 0.0) if best else 1.0)
         nopart.append(example.sku is None)
-    return (np.asarray(top), np.asarray(correct), np.asarray(nomatch), np.asarray(nopart))
+        held.append(best is not None and held_for_review(best.features))
+    return (
+        np.asarray(top),
+        np.asarray(correct),
+        np.asarray(nomatch),
+        np.asarray(nopart),
+        np.asarray(held, dtype=bool),
+    )
 
 
 def _fit_calibration(top: np.ndarray, correct: np.ndarray) -> Calibration:
@@ -204,19 +248,27 @@ def choose_accept_threshold(confidence: np.ndarray, correct: np.ndarray, target:
     return float(reaching.min()) if len(reaching) else 1.0
 
 
-def _choose_nomatch_cut(nomatch_p: np.ndarray, is_nopart: np.ndarray) -> float:
+def choose_nomatch_cut(nomatch_p: np.ndarray, is_nopart: np.ndarray) -> float:
+    """The lowest cut whose NO_MATCH answers reach NOMATCH_PRECISION (the most no-part texts
+    recognised at that precision); where none does, the cut with the best F1."""
     if not is_nopart.any():
-        return 1.01  # never: the history taught nothing about texts that name no part
-    best_cut, best_f1 = 1.01, 0.0
-    for cut in np.unique(nomatch_p):
+        return 1.01  # never: nothing taught what a text that names no part looks like
+    best_cut, best_f1, precise_cut = 1.01, 0.0, None
+    for cut in np.unique(nomatch_p)[::-1]:
         predicted = nomatch_p >= cut
         tp = float((predicted & is_nopart).sum())
         if tp == 0:
             continue
+        if tp / predicted.sum() >= NOMATCH_PRECISION:
+            precise_cut = float(cut)
         f1 = 2 * tp / (predicted.sum() + is_nopart.sum())
         if f1 > best_f1:
             best_cut, best_f1 = float(cut), f1
-    return best_cut
+    return precise_cut if precise_cut is not None else best_cut
+
+
+def _nopart_labels(rows: _Rows) -> np.ndarray:
+    return np.asarray(rows.nopart, dtype=bool)
 
 
 def decision_metrics(
@@ -225,10 +277,13 @@ def decision_metrics(
     nomatch_p: np.ndarray,
     is_nopart: np.ndarray,
     policy: DecisionPolicy,
+    held: np.ndarray | None = None,
 ) -> dict[str, float | None]:
     n = len(confidence)
+    held = np.zeros(n, dtype=bool) if held is None else held
     decisions = [
-        policy.decide_top(float(c), float(p)) for c, p in zip(confidence, nomatch_p, strict=True)
+        policy.decide_top(float(c), float(p), bool(h))
+        for c, p, h in zip(confidence, nomatch_p, held, strict=True)
     ]
     accepted = np.asarray([d is Decision.AUTO_ACCEPT for d in decisions])
     said_nomatch = np.asarray([d is Decision.NO_MATCH for d in decisions])

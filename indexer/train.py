@@ -139,7 +139,10 @@ def _train(
     data = load_training_data(settings, data_dir, seed)
     log.info(
         "training data from %s: %d parts, %d history texts, %d validation texts",
-        data.source, len(data.parts), len(data.history), len(data.valid),
+        data.source,
+        len(data.parts),
+        len(data.history),
+        len(data.valid),
     )
     parent = current_version(models_dir)
     parent_model = open_version(models_dir, parent) if warm_start and parent else None

@@ -91,7 +91,11 @@ def build_matcher(
         policy=policy or DecisionPolicy(),
         model_version=model.version if model else f"base-{encoder.fingerprint}",
         # With a remote lexical index, the view needs no embedded BM25 index.
-        views=CatalogViewBuilder(encoder, lexical_history=None if remote else True),
+        views=CatalogViewBuilder(
+            encoder,
+            lexical_history=None if remote else True,
+            driver_side=settings.driver_side or None,
+        ),
         limits=settings.limits,
         remote_indexes=[remote] if remote else [],
         remote_signals=["lexical"] if remote else [],

@@ -47,3 +47,5 @@ def print_response(text: str, response: pb.MatchResponse) -> None:
     for rank, c in enumerate(response.candidates, start=1):
         signals = " ".join(f"{k}={v:.2f}" for k, v in sorted(c.signals.items()))
         print(f"  {rank}. {c.sku:<14} {c.confidence:5.2f}  {c.name}  [{signals}]")
+        for mark in c.marks:
+            print(f"       {'ok' if mark.agrees else 'CONFLICT'}  {mark.explanation}")

@@ -65,6 +65,10 @@ class Settings:
     es_probe_s: float = 5.0
     # Target precision of auto-accepted answers; the threshold is chosen on validation data.
     target_precision: float = 0.98
+    # Where the driver sits in the store's market: "left" (US, continental Europe) or "right"
+    # (UK, Japan); it says which side "driver side", "nearside" and the like mean. Empty:
+    # those words mean what they meant in the labelled history (matcher/attributes).
+    driver_side: str = ""
     workers: int = 8
     # Torch threads for the online encoder. One short text gains little from intra-op
     # threads, and on a busy machine they thrash: measured 12 ms per query with 1 thread
@@ -203,6 +207,10 @@ class Settings:
             raise ConfigError("PARTMATCH_TLS_CLIENT_CA: needs PARTMATCH_TLS_CERT and _KEY")
         if not 0.5 <= self.target_precision < 1.0:
             raise ConfigError("PARTMATCH_TARGET_PRECISION: must be in [0.5, 1)")
+        if self.driver_side not in ("", "left", "right"):
+            raise ConfigError(
+                f"PARTMATCH_DRIVER_SIDE: 'left', 'right' or empty, got {self.driver_side!r}"
+            )
         if self.es_timeout_s <= 0:
             raise ConfigError("PARTMATCH_ES_TIMEOUT_S: must be positive")
         if not (self.es_probe_s > 0 and math.isfinite(self.es_probe_s)):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from matcher.ranking import Ranking
+from matcher.ranking import Ranking, held_for_review
 
 
 class Decision(enum.Enum):
@@ -34,17 +34,23 @@ class DecisionPolicy:
             )
 
     def decide(self, ranking: Ranking) -> Decision:
-        top = ranking.candidates[0].confidence if ranking.candidates else None
-        return self.decide_top(top, ranking.nomatch_probability)
+        if not ranking.candidates:
+            return self.decide_top(None, ranking.nomatch_probability)
+        best = ranking.candidates[0]
+        held = held_for_review(best.features)
+        return self.decide_top(best.confidence, ranking.nomatch_probability, held)
 
-    def decide_top(self, top: float | None, nomatch_probability: float | None = None) -> Decision:
-        """The decision for a top confidence (None: nothing ranked) and P(names no part)."""
+    def decide_top(
+        self, top: float | None, nomatch_probability: float | None = None, held: bool = False
+    ) -> Decision:
+        """The decision for a top confidence (None: nothing ranked), P(names no part), and
+        whether the top answer is held for review whatever its confidence."""
         if top is None:
             return Decision.NO_MATCH
         if nomatch_probability is not None and nomatch_probability >= self.nomatch_cut:
             return Decision.NO_MATCH
         if top < self.nomatch_threshold:
             return Decision.NO_MATCH
-        if top >= self.accept_threshold:
+        if top >= self.accept_threshold and not held:
             return Decision.AUTO_ACCEPT
         return Decision.NEEDS_REVIEW

@@ -15,11 +15,13 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
+from matcher.attributes import Mark, Stated, compare, mark_features, stated
 from matcher.catalog import Part
 from matcher.catalog_view import CatalogView, CatalogViewBuilder
+from matcher.coverage import content_terms, coverage
 from matcher.decision import Decision, DecisionPolicy
 from matcher.examples import Example
-from matcher.fusion import Fusion
+from matcher.fusion import CANDIDATE_CHECK, Fusion
 from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe
 from matcher.query import Query
 from matcher.ranking import Ranked
@@ -42,6 +44,8 @@ class Candidate:
     confidence: float
     signals: Mapping[str, float]
     features: Mapping[str, float]
+    # How the candidate compares with each attribute the customer stated.
+    marks: tuple[Mark, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -142,17 +146,22 @@ class Matcher:
         return top_k or self.limits.default_top_k
 
     def hits(self, text: str, vehicle: str = "") -> tuple[dict[str, list[Hit]], bool]:
-        """Every signal's hits for a text, and whether any signal was unavailable."""
-        return self._search_all(self._view, Query.parse(text, vehicle=vehicle))
+        """Every signal's hits for a text, the check of their candidates against the request
+        (stated attributes, words explained, numbers), and whether any signal was unavailable."""
+        hits, degraded, _ = self._evidence(self._view, Query.parse(text, vehicle=vehicle))
+        return hits, degraded
 
     def match(self, text: str, top_k: int = 0, vehicle: str = "") -> MatchResult:
         k = self.validate(text, top_k, vehicle)
         view = self._view
-        hits, degraded = self._search_all(view, Query.parse(text, vehicle=vehicle))
-        ranking = self.fusion.rank(hits).restricted_to(view.parts)
+        hits, degraded, said = self._evidence(view, Query.parse(text, vehicle=vehicle))
+        ranking = self.fusion.rank(hits).restricted_to(view.parts).agreeing_first()
         return MatchResult(
             text=text,
-            candidates=[self._candidate(r, view.parts[r.sku]) for r in ranking.candidates[:k]],
+            candidates=[
+                self._candidate(r, view.parts[r.sku], self._marks(view, said, r.sku))
+                for r in ranking.candidates[:k]
+            ],
             decision=self.policy.decide(ranking),
             model_version=self.model_version,
             request_id=uuid.uuid4().hex,
@@ -160,6 +169,40 @@ class Matcher:
             vehicle=vehicle,
             nomatch_probability=ranking.nomatch_probability,
         )
+
+    def _evidence(
+        self, view: CatalogView, query: Query
+    ) -> tuple[dict[str, list[Hit]], bool, Stated]:
+        hits, degraded = self._search_all(view, query)
+        said = stated(view.attributes, query.raw, query.vehicle)
+        wanted = content_terms(query.raw, view.common_terms | said.words)
+        proposed = sorted({h.sku for signal_hits in hits.values() for h in signal_hits})
+        # A number the customer typed that no part of the catalog carries points to a product
+        # the catalog does not have, and so does a candidate whose own numbers differ.
+        exact = {sku for code in query.codes for sku in view.codes.owners.get(code, {})}
+        unmatched = float(bool(query.codes) and not exact)
+        hits[CANDIDATE_CHECK] = [
+            Hit(
+                sku,
+                0.0,
+                {
+                    **mark_features(self._marks(view, said, sku)),
+                    "coverage": coverage(wanted, view.own_terms.get(sku, frozenset())),
+                    "code_other": float(
+                        bool(query.codes) and sku not in exact and bool(view.analysed[sku].codes)
+                    ),
+                    "unmatched_code": unmatched,
+                },
+            )
+            for sku in proposed
+            if sku in view.analysed
+        ]
+        return hits, degraded, said
+
+    @staticmethod
+    def _marks(view: CatalogView, said: Stated, sku: str) -> tuple[Mark, ...]:
+        attributes = view.attributes.parts.get(sku)
+        return compare(said, attributes) if said and attributes is not None else ()
 
     def _search_all(self, view: CatalogView, query: Query) -> tuple[dict[str, list[Hit]], bool]:
         hits: dict[str, list[Hit]] = {}
@@ -184,15 +227,15 @@ class Matcher:
         return hits, degraded
 
     @staticmethod
-    def _candidate(ranked: Ranked, part: Part) -> Candidate:
+    def _candidate(ranked: Ranked, part: Part, marks: tuple[Mark, ...]) -> Candidate:
         return Candidate(
             sku=ranked.sku,
             name=part.name,
             confidence=round(float(ranked.confidence), 6),
             signals=ranked.signals,
             features=ranked.features,
+            marks=marks,
         )
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-

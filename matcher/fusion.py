@@ -16,6 +16,10 @@ from matcher.ranking import Ranked, Ranking
 from matcher.signals.base import Hit
 
 SIGNALS = ("lexical", "fuzzy", "code", "semantic", "classifier")
+# Not a signal: the matcher's check of every proposed candidate against the request — the
+# attributes the customer stated (matcher/attributes), the share of the request it explains
+# (matcher/coverage); its hits carry only features.
+CANDIDATE_CHECK = "check"
 
 
 class Fusion(Protocol):
@@ -34,8 +38,9 @@ def candidate_features(hits: Mapping[str, Sequence[Hit]]) -> dict[str, dict[str,
     for signal, signal_hits in hits.items():
         for rank, hit in enumerate(signal_hits, start=1):
             row = features.setdefault(hit.sku, {})
-            row[signal] = hit.score
-            row[f"{signal}_rr"] = 1.0 / rank
+            if signal != CANDIDATE_CHECK:
+                row[signal] = hit.score
+                row[f"{signal}_rr"] = 1.0 / rank
             row.update(hit.features)
     return features
 
@@ -83,6 +88,14 @@ SUB_FEATURES = (
     "sem_catalog",
     "sem_history",
     "knn_vote",
+    # Stated attributes the candidate agrees / conflicts with; a part number one character off.
+    "attr_agree",
+    "attr_conflict",
+    "code_near",
+    # The text holds a number, and this candidate's own numbers are others.
+    "code_other",
+    # Share of the request's words the candidate explains (matcher/coverage).
+    "coverage",
 )
 FEATURES = (
     *SIGNALS,
@@ -90,6 +103,7 @@ FEATURES = (
     *SUB_FEATURES,
     *(f"{s}_gap" for s in SIGNALS),
 )
+_COVERAGE = FEATURES.index("coverage")
 # Query-level evidence that the text names no part at all.
 NOMATCH_FEATURES = (
     "top_p",
@@ -101,6 +115,11 @@ NOMATCH_FEATURES = (
     "max_lexical",
     "max_fuzzy",
     "max_code",
+    # How much of the request the best candidate explains: low for a product the catalog
+    # does not carry, even when a part shares some of its words ("snow chains" -> the tyre).
+    "top_coverage",
+    # The text holds a number that no part of the catalog carries.
+    "unmatched_code",
 )
 
 
@@ -124,21 +143,28 @@ def feature_rows(
         "max_lexical": best["lexical"],
         "max_fuzzy": best["fuzzy"],
         "max_code": best["code"],
+        "unmatched_code": max((r.get("unmatched_code", 0.0) for r in table.values()), default=0.0),
     }
     return skus, matrix, query
 
 
 def nomatch_features(
-    raw: np.ndarray, query: Mapping[str, float], names: Sequence[str] = NOMATCH_FEATURES
+    raw: np.ndarray,
+    matrix: np.ndarray,
+    query: Mapping[str, float],
+    names: Sequence[str] = NOMATCH_FEATURES,
 ) -> np.ndarray:
     """The no-part model's inputs for one query, in the order of `names`: the query-level
-    values of feature_rows and the two best uncalibrated candidate scores. Training and
-    serving both call this, so the model sees the same features in both."""
+    values of feature_rows, the two best uncalibrated candidate scores and how much of the
+    request the best candidate explains. Training and serving both call this, so the model
+    sees the same features in both."""
     top = np.sort(raw)[::-1]
+    best = int(np.argmax(raw)) if len(raw) else -1
     values = {
         **query,
         "top_p": float(top[0]) if len(top) else 0.0,
         "second_p": float(top[1]) if len(top) > 1 else 0.0,
+        "top_coverage": float(matrix[best, _COVERAGE]) if best >= 0 else 0.0,
     }
     return np.asarray([values.get(n, 0.0) for n in names], dtype=float)
 
@@ -219,12 +245,14 @@ class LearnedFusion:
             Ranked(skus[i], float(confidence[i]), signal_scores(table[skus[i]]), table[skus[i]])
             for i in order
         ]
-        return Ranking(ranked, self.nomatch_probability(raw, query))
+        return Ranking(ranked, self.nomatch_probability(raw, matrix, query))
 
-    def nomatch_probability(self, raw: np.ndarray, query: Mapping[str, float]) -> float | None:
+    def nomatch_probability(
+        self, raw: np.ndarray, matrix: np.ndarray, query: Mapping[str, float]
+    ) -> float | None:
         if self.nomatch is None:
             return None
-        x = nomatch_features(raw, query, self.nomatch.names)
+        x = nomatch_features(raw, matrix, query, self.nomatch.names)
         return float(self.nomatch.predict(x[None, :])[0])
 
     def to_json(self) -> dict[str, Any]:

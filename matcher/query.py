@@ -5,12 +5,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
-from itertools import pairwise
 
 _WORD = re.compile(r"[a-z0-9]+")
 # Part and model numbers such as 04465-33471, 1K0615301AA, dav-is50 or ezxs55w.
 _CODE_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-./_][A-Za-z0-9]+)*")
 MIN_CODE_CHARS = 4
+MAX_CODE_PIECES = 5
 
 
 def fold(text: str) -> str:
@@ -30,18 +30,29 @@ def normalise_code(token: str) -> str:
 
 
 def extract_codes(text: str, join_adjacent: bool = True) -> set[str]:
-    """Code-like tokens in a text, normalised. Customers split codes ("04465 33471", "dav
-    is50"), so adjacent tokens are also tried joined; catalogs write them whole."""
+    """Code-like tokens in a text, normalised. Customers split codes ("04465 33471", "1k0 638
+    140 ac", "28364 AB8 003"), so runs of up to MAX_CODE_PIECES adjacent pieces are also tried
+    joined; catalogs write them whole."""
     tokens = _CODE_TOKEN.findall(text)
     candidates = list(tokens)
     if join_adjacent:
-        candidates += [
-            a + b
-            for a, b in pairwise(tokens)
-            if (_has_digit(a) or _has_digit(b)) and not (_is_year(a) or _is_year(b))
-        ]
+        for start in range(len(tokens)):
+            window = tokens[start : start + MAX_CODE_PIECES]
+            for end in range(2, len(window) + 1):
+                run = window[:end]
+                if not _is_code_piece(run[-1]):
+                    break
+                if _is_code_piece(run[0]) and any(_has_digit(t) for t in run):
+                    candidates.append("".join(run))
     codes = {normalise_code(c) for c in candidates}
     return {c for c in codes if len(c) >= MIN_CODE_CHARS and _looks_like_code(c)}
+
+
+def _is_code_piece(token: str) -> bool:
+    # A piece of a split code has a digit or is a short letter group ("ac", "ab8"); a model
+    # year ("for a 2012 golf") is never one: joined to its neighbours it makes codes that
+    # mean nothing.
+    return not _is_year(token) and (_has_digit(token) or len(token) <= 3)
 
 
 def _has_digit(token: str) -> bool:
@@ -49,8 +60,7 @@ def _has_digit(token: str) -> bool:
 
 
 def _is_year(token: str) -> bool:
-    # "for a 2012 golf": joining a model year to its neighbours makes codes that mean nothing.
-    return token.isdigit() and len(token) in (2, 4)
+    return token.isdigit() and len(token) == 4 and token.startswith(("19", "20"))
 
 
 def _looks_like_code(code: str) -> bool:

@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Container, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+
+# A candidate that explains at most this share of the request's words is held for review.
+HOLD_COVERAGE = 0.5
+# Per-attribute evidence among a candidate's features: "attr_conflict:side" = 1.0.
+AGREE, CONFLICT = "attr_agree:", "attr_conflict:"
 
 
 @dataclass(frozen=True)
@@ -26,3 +31,54 @@ class Ranking:
         """The same ranking without candidates outside `skus` (e.g. parts retired meanwhile)."""
         kept = [r for r in self.candidates if r.sku in skus]
         return Ranking(kept, self.nomatch_probability)
+
+    def agreeing_first(self) -> Ranking:
+        """A candidate that conflicts with an attribute the customer stated (the left mirror
+        for "right mirror") placed below every candidate that agrees on that attribute and
+        conflicts with none, and no more confident than those. A candidate that says nothing
+        about it (brake pads for "right tail light") promotes nothing."""
+        place: list[float] = []
+        confidence: list[float] = []
+        for i, candidate in enumerate(self.candidates):
+            place.append(float(i))
+            confidence.append(candidate.confidence)
+            contested = conflicting_attributes(candidate.features)
+            if not contested:
+                continue
+            for j, other in enumerate(self.candidates):
+                if (
+                    j > i
+                    and not conflicts(other.features)
+                    and contested <= agreeing_attributes(other.features)
+                ):
+                    place[i] = j + 0.5
+                    confidence[i] = min(confidence[i], other.confidence)
+        if place == sorted(place):
+            return self
+        order = sorted(range(len(place)), key=lambda i: place[i])
+        ranked = [replace(self.candidates[i], confidence=confidence[i]) for i in order]
+        return Ranking(ranked, self.nomatch_probability)
+
+
+def conflicting_attributes(features: Mapping[str, float]) -> set[str]:
+    return {k.removeprefix(CONFLICT) for k, v in features.items() if k.startswith(CONFLICT) and v}
+
+
+def agreeing_attributes(features: Mapping[str, float]) -> set[str]:
+    return {k.removeprefix(AGREE) for k, v in features.items() if k.startswith(AGREE) and v}
+
+
+def conflicts(features: Mapping[str, float]) -> bool:
+    return features.get("attr_conflict", 0.0) > 0
+
+
+def held_for_review(features: Mapping[str, float]) -> bool:
+    """A candidate never used without a person: it conflicts with what the customer stated,
+    only a part number one character off points to it, or it leaves most of the request
+    unexplained (a related part: the tyre for "snow chains 205/55r16", the cabin filter for
+    "oil filter camry")."""
+    return (
+        conflicts(features)
+        or features.get("code_near", 0.0) > 0
+        or features.get("coverage", 1.0) <= HOLD_COVERAGE
+    )

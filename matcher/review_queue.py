@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from matcher import review_priority
+from matcher.attributes.marks import Mark
 from matcher.catalog_store import SqliteCatalogStore, insert_example, require_active
 from matcher.engine import Candidate
 from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe, shortened
@@ -405,9 +406,27 @@ def _encode_candidates(candidates: Sequence[Candidate]) -> str:
                 "confidence": c.confidence,
                 "signals": dict(c.signals),
                 "features": dict(c.features),
+                "marks": [_encode_mark(m) for m in c.marks],
             }
             for c in candidates
         ]
+    )
+
+
+def _encode_mark(mark: Mark) -> dict[str, Any]:
+    # The explanation is derived from these, so it is not stored: rewording it later
+    # rewords the queued items too.
+    return {
+        "attribute": mark.attribute,
+        "stated": mark.stated,
+        "value": mark.value,
+        "agrees": mark.agrees,
+    }
+
+
+def _decode_mark(raw: dict[str, Any]) -> Mark:
+    return Mark(
+        attribute=raw["attribute"], stated=raw["stated"], value=raw["value"], agrees=raw["agrees"]
     )
 
 
@@ -419,6 +438,8 @@ def _decode_candidates(raw: str) -> list[Candidate]:
             confidence=c["confidence"],
             signals=c.get("signals", {}),
             features=c.get("features", {}),
+            # Items queued before candidates had marks have none.
+            marks=tuple(_decode_mark(m) for m in c.get("marks", [])),
         )
         for c in json.loads(raw)
     ]

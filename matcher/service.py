@@ -14,6 +14,7 @@ import grpc
 from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
+from matcher.attributes.marks import Mark
 from matcher.catalog import CatalogError, Part, check_sku, check_unique, make_part
 from matcher.catalog_store import CatalogStore, UnknownSkus
 from matcher.engine import Candidate, Matcher, MatchInputError, MatchResult
@@ -58,6 +59,18 @@ def candidate_to_proto(candidate: Candidate) -> pb.Candidate:
         name=candidate.name,
         confidence=candidate.confidence,
         signals=dict(candidate.signals),
+        marks=[mark_to_proto(m) for m in candidate.marks],
+    )
+
+
+def mark_to_proto(mark: Mark) -> pb.AttributeMark:
+    # The explanation travels too, so every client words a conflict the same way.
+    return pb.AttributeMark(
+        attribute=mark.attribute,
+        stated=mark.stated,
+        value=mark.value,
+        agrees=mark.agrees,
+        explanation=mark.explanation,
     )
 
 

@@ -34,6 +34,7 @@ from console.server import build_console, run_console, uvicorn_options
 from console.sessions import ABSOLUTE_S, IDLE_S, SessionStore
 from console.views import CandidateView, default_candidate
 from matcher.app import build_matcher
+from matcher.attributes.marks import Mark
 from matcher.catalog import Part, make_part
 from matcher.catalog_store import SqliteCatalogStore
 from matcher.config import ConfigError, Settings
@@ -127,16 +128,27 @@ class Stack:
         )
         return item
 
-    def enqueue(self, text: str, candidates: list[tuple[str, float]], priority: float) -> str:
+    def enqueue(
+        self,
+        text: str,
+        candidates: list[tuple[str, float]],
+        priority: float,
+        marks: dict[str, tuple[Mark, ...]] | None = None,
+    ) -> str:
         """An item queued straight into the store, with exactly these candidates (SKU,
-        confidence) in this order: what a tampered or hostile queue entry looks like."""
+        confidence) in this order, and `marks` by SKU: what a tampered or hostile queue entry
+        looks like, or one the matcher compared attributes for."""
         names = {p.sku: p.name for p in [*PARTS, *HOSTILE_PARTS]}
+        marks = marks or {}
         store = SqliteReviewQueue(self.settings.catalog_db)
         try:
             return store.enqueue(
                 text,
                 "",
-                [Candidate(sku, names[sku], conf, {}, {}) for sku, conf in candidates],
+                [
+                    Candidate(sku, names[sku], conf, {}, {}, marks.get(sku, ()))
+                    for sku, conf in candidates
+                ],
                 "req",
                 "m",
                 priority=priority,
@@ -471,6 +483,60 @@ def test_hostile_catalog_entries_never_become_the_default_action(
         assert resolved_as(stack, honest) == "BRK-F-CIVIC"
         assert resolved_as(stack, inflated) is None and resolved_as(stack, reordered) is None
     assert dialogs == []
+
+
+@pytest.mark.browser
+def test_the_item_page_shows_what_was_stated_and_each_conflict(
+    stack: Stack, page: Page, dialogs: list[str]
+) -> None:
+    p = page
+    front = (Mark("position", "rear", "front", agrees=False), Mark("model", "civic", "Civic", True))
+    rear = (Mark("position", "rear", "rear", agrees=True), Mark("model", "civic", "Civic", True))
+    # A mark's values are data like any other: markup in them stays text.
+    battery = (Mark("size", XSS, "70Ah", agrees=False),)
+    review_id = stack.enqueue(
+        "rear pads civic",
+        [("BRK-F-CIVIC", 0.5), ("BRK-R-CIVIC", 0.4), ("BAT-70", 0.1)],
+        priority=0.9,
+        marks={"BRK-F-CIVIC": front, "BRK-R-CIVIC": rear, "BAT-70": battery},
+    )
+    log_in(p)
+    p.goto(f"/items/{review_id}")
+
+    # What the customer stated, once each, beside the text.
+    stated = p.locator("#stated li")
+    expect(stated).to_have_text(["position: rear", "model: civic", f"size: {XSS}"])
+
+    # The conflict says what was asked and what this part is, in words, not colour alone.
+    front_marks = p.locator('tr[data-sku="BRK-F-CIVIC"] .mark')
+    expect(front_marks).to_have_count(2)
+    conflict = p.locator('tr[data-sku="BRK-F-CIVIC"] .mark.conflict')
+    expect(conflict).to_have_count(1)
+    expect(conflict).to_contain_text("position: you asked for rear, this is front")
+    expect(conflict).to_contain_text("conflict:")
+    expect(conflict).to_be_visible()
+    red, green, blue = map(
+        int, re.findall(r"\d+", conflict.evaluate("e => getComputedStyle(e).color"))[:3]
+    )
+    assert red > 120 and green < 80 and blue < 80
+    agrees = p.locator('tr[data-sku="BRK-R-CIVIC"] .mark.agrees')
+    expect(agrees).to_have_count(2)
+    expect(agrees.first).to_contain_text("position: rear")
+    expect(p.locator('tr[data-sku="BRK-R-CIVIC"] .mark.conflict')).to_have_count(0)
+
+    expect(p.locator('tr[data-sku="BAT-70"] .mark.conflict')).to_contain_text(
+        f"size: you asked for {XSS}, this is 70Ah"
+    )
+    assert p.locator("main script").count() == 0
+    assert dialogs == []
+
+
+def test_an_item_without_marks_states_nothing(stack: Stack) -> None:
+    review_id = stack.enqueue("rear pads civic", [("BRK-R-CIVIC", 0.4)], priority=0.5)
+    with logged_in(stack) as (client, _):
+        page = client.get(f"/items/{review_id}")
+    assert page.status_code == 200
+    assert 'id="stated"' not in page.text and 'class="marks"' not in page.text
 
 
 def view(sku: str, confidence: float, choosable: bool = True) -> CandidateView:

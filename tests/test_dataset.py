@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from indexer.dataset import DataError, load_catalog, load_dataset, load_examples
+from matcher.examples import Example
 
 GOOD_PART = {"sku": "A1", "name": "front brake pads", "description": "pads"}
 
@@ -103,3 +104,89 @@ def test_a_bad_split_loads_nothing(tmp_path: Path) -> None:
 def test_missing_directory(tmp_path: Path) -> None:
     with pytest.raises(DataError, match="not a data directory"):
         load_dataset(tmp_path / "missing")
+
+
+# -- Optional columns and the optional dev split ------------------------------------------
+
+
+def test_style_and_vehicle_columns_are_read_in_either_order(tmp_path: Path) -> None:
+    path = tmp_path / "dev.csv"
+    path.write_text(
+        "text,sku,style,vehicle\n"
+        "frnt pads,A1,typo,\n"
+        "grinding when i brake,A1,symptom,2016 VW Golf Mk7\n"
+        "where is my order,,no_part,\n"
+    )
+    assert load_examples(path, ["A1"]) == [
+        Example("frnt pads", "A1", style="typo"),
+        Example("grinding when i brake", "A1", style="symptom", vehicle="2016 VW Golf Mk7"),
+        Example("where is my order", None, style="no_part"),
+    ]
+    path.write_text("TEXT, sku , Vehicle ,Style\nrotor,A1, Golf ,plain\n")
+    assert load_examples(path, ["A1"]) == [Example("rotor", "A1", style="plain", vehicle="Golf")]
+    path.write_text("text,sku,vehicle\nrotor,A1,Golf\n")
+    assert load_examples(path, ["A1"]) == [Example("rotor", "A1", vehicle="Golf")]
+    # The two-column format still reads, with neither.
+    path.write_text("text,sku\nrotor,A1\n")
+    assert load_examples(path, ["A1"]) == [Example("rotor", "A1")]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("text,sku,colour\npads,A1,red\n", "d.csv:1: unknown column 'colour'"),
+        ("text,sku,style,\npads,A1,plain,\n", "d.csv:1: unknown column ''"),
+        ("text,sku,style,style\npads,A1,a,b\n", "d.csv:1: column 'style' is named twice"),
+        ("text,sku,vehicle,sku\npads,A1,x,A1\n", "d.csv:1: unknown column 'sku'"),
+    ],
+)
+def test_unknown_columns_are_refused(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(content)
+    with pytest.raises(DataError) as error:
+        load_examples(path, ["A1"])
+    assert message in str(error.value)
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        # Rows have as many cells as the header names, no more, no fewer.
+        ("text,sku,style\npads,A1,plain\nrotor,A1\n", "d.csv:3: expected 3 columns"),
+        ("text,sku,style\npads,A1,plain,extra\n", "d.csv:2: expected 3 columns"),
+        ("text,sku\npads,A1,plain\n", "d.csv:2: expected 2 columns (text,sku), got 3"),
+        ("text,sku,style,vehicle\npads,A1,plain\n", "d.csv:2: expected 4 columns"),
+        # The vehicle goes to Match as its context: what Match refuses is refused here.
+        ("text,sku,vehicle\npads,A1,Golf\x07\n", "d.csv:2: vehicle holds the control character"),
+        (f"text,sku,vehicle\npads,A1,{'x' * 201}\n", "d.csv:2: vehicle is 201 characters"),
+        ("text,sku,style\npads,A1,two words\n", "d.csv:2: style must be one word"),
+    ],
+)
+def test_bad_optional_cells_name_file_and_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "d.csv"
+    path.write_text(content)
+    with pytest.raises(DataError) as error:
+        load_examples(path, ["A1"])
+    assert message in str(error.value)
+
+
+def test_the_dev_split_is_optional(tmp_path: Path) -> None:
+    root = write_dataset(tmp_path / "d")
+    dataset = load_dataset(root)
+    assert dataset.dev == [] and dataset.split("dev") == []
+    (root / "dev.csv").write_text("text,sku,style,vehicle\nfront pads,A1,plain,Golf Mk7\n")
+    dataset = load_dataset(root)
+    assert dataset.split("dev") == [Example("front pads", "A1", style="plain", vehicle="Golf Mk7")]
+    assert dataset.test == [Example("brake pads", "A1")]
+    # Left out when not asked for, as any split is.
+    assert load_dataset(root, splits=("history",)).dev == []
+    # A bad dev.csv loads nothing, as any split does.
+    (root / "dev.csv").write_text("text,sku\nfront pads,NOPE\n")
+    with pytest.raises(DataError, match=r"dev\.csv:2: unknown sku 'NOPE'"):
+        load_dataset(root)
+    # The required splits stay required.
+    (root / "test.csv").unlink()
+    with pytest.raises(DataError, match=r"test\.csv: cannot read"):
+        load_dataset(root, splits=("history", "test"))
+    with pytest.raises(ValueError, match="unknown split"):
+        dataset.split("train")

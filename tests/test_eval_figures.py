@@ -36,6 +36,7 @@ from eval.results import (
 from eval.run import run_systems
 from eval.systems import Answer
 from matcher.encoder import Encoder
+from matcher.examples import Example
 
 ROOT = Path(__file__).resolve().parent.parent
 COMMIT = re.compile(r"[0-9a-f]{40}(-dirty)?")
@@ -209,7 +210,7 @@ class EncodingSystem:
         self.encoder = encoder
         self.name = name
 
-    def answer(self, text: str) -> Answer:
+    def answer(self, text: str, vehicle: str = "") -> Answer:
         self.encoder.encode_query(text)
         return Answer(["A"], 1.0)
 
@@ -217,7 +218,8 @@ class EncodingSystem:
 def test_each_system_run_encodes_its_own_queries(stub_encoder: Encoder) -> None:
     texts = ["one", "two", "three"]
     systems = [EncodingSystem(stub_encoder, "service"), EncodingSystem(stub_encoder, "embedding")]
-    runs = run_systems(systems, texts, ["A"] * 3, progress=False, encoder=stub_encoder)
+    examples = [Example(text, "A") for text in texts]
+    runs = run_systems(systems, examples, progress=False, encoder=stub_encoder)
     assert [r.name for r in runs] == ["service", "embedding"]
     # The second system found no vector of the first's: it paid for every encode.
     assert encoded(stub_encoder) == texts * 2
@@ -230,6 +232,7 @@ def test_dataset_facts_and_the_history_caveat() -> None:
     facts = dataset_facts("d", ["A", "B", None, "C", "A"], ["A", None, "X"])
     assert facts == {
         "name": "d",
+        "split": "test",
         "test_texts": 5,
         "named_texts": 4,
         "named_with_history": 2,
@@ -310,13 +313,17 @@ def test_bench_quality_regenerates_the_whole_file_with_provenance(
     benchmarks.write_text("# Benchmarks\n\n## old-dataset\n\nOLD RUN figures\n")
     monkeypatch.setattr(bench_quality, "DATASETS", fake_datasets(tmp_path))
 
-    def fake_evaluate(data: Path, out: Path, *_: object, **__: object) -> dict[str, Any]:
+    def fake_evaluate(
+        data: Path, outs: dict[str, Path], *_: object, **__: object
+    ) -> dict[str, dict[str, Any]]:
+        assert list(outs) == ["test"], "no dev.csv: the test split only"
+        out = outs["test"]
         out.mkdir(parents=True)
         prov = {**META["provenance"], "commit": f"{data.name}-commit"}  # type: ignore[dict-item]
         (out / "meta.json").write_text(json.dumps({"provenance": prov}))
-        return summary()
+        return {"test": summary()}
 
-    monkeypatch.setattr(bench_quality, "evaluate", fake_evaluate)
+    monkeypatch.setattr(bench_quality, "evaluate_splits", fake_evaluate)
     bench_quality.main(["--out", str(tmp_path / "out"), "--benchmarks", str(benchmarks)])
     text = benchmarks.read_text()
     assert "OLD RUN" not in text and "old-dataset" not in text
@@ -341,9 +348,36 @@ def test_bench_quality_leaves_nothing_old_when_it_stops(
     def broken(*_: object, **__: object) -> dict[str, Any]:
         raise RuntimeError("the run broke")
 
-    monkeypatch.setattr(bench_quality, "evaluate", broken)
+    monkeypatch.setattr(bench_quality, "evaluate_splits", broken)
     with pytest.raises(RuntimeError, match="the run broke"):
         bench_quality.main(["--out", str(tmp_path / "out"), "--benchmarks", str(benchmarks)])
     text = benchmarks.read_text()
     assert "OLD RUN" not in text
     assert "Unfinished: 0 of 2 datasets" in text
+
+
+def test_bench_quality_measures_the_open_sets_on_derived_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    benchmarks = tmp_path / "BENCHMARKS.md"
+    monkeypatch.setattr(bench_quality, "DATASETS", fake_datasets(tmp_path))
+    monkeypatch.setattr(bench_quality, "OPEN_SETS", ("second",))
+    derived: list[tuple[str, Path]] = []
+    monkeypatch.setattr(
+        bench_quality, "derive", lambda data, out, *_, **__: derived.append((data.name, out))
+    )
+    evaluated: list[Path] = []
+
+    def fake_evaluate(
+        data: Path, outs: dict[str, Path], *_: object, **__: object
+    ) -> dict[str, dict[str, Any]]:
+        evaluated.append(data)
+        return {"test": summary()}
+
+    monkeypatch.setattr(bench_quality, "evaluate_splits", fake_evaluate)
+    bench_quality.main(["--out", str(tmp_path / "out"), "--benchmarks", str(benchmarks)])
+    assert [name for name, _ in derived] == ["second"]
+    assert evaluated[-1] == derived[0][1], "the open set is evaluated on the derived data"
+    text = benchmarks.read_text()
+    assert "## second, open set" in text and "python -m eval.open_set" in text
+    assert "Unfinished" not in text

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from indexer.fusion_training import choose_accept_threshold, fit_fusion
+from indexer.fusion_training import choose_accept_threshold, choose_nomatch_cut, fit_fusion
 from indexer.head_training import fit_head
 from indexer.metrics import expected_calibration_error
 from matcher.app import build_matcher
@@ -99,6 +99,30 @@ def test_accept_threshold_by_hand() -> None:
     assert choose_accept_threshold(confidence, correct, 0.99) == pytest.approx(0.8)
     assert choose_accept_threshold(confidence, correct, 0.75) == pytest.approx(0.6)
     assert choose_accept_threshold(confidence, ~correct, 0.5) == 1.0  # never reached
+
+
+def test_nomatch_cut_by_hand() -> None:
+    p = np.asarray([0.9, 0.8, 0.7, 0.6, 0.5, 0.1])
+    nopart = np.asarray([True, True, False, True, True, False])
+    # The lowest cut at 90% precision is 0.8 (2 of 2); lower cuts fall to 75% and 80%.
+    assert choose_nomatch_cut(p, nopart) == pytest.approx(0.8)
+    # Where no cut reaches 90%, the best F1: 0.5 (4 of 5 flagged are right, all 4 found).
+    assert choose_nomatch_cut(p, ~nopart | (p == 0.5)) == pytest.approx(0.1)
+    assert choose_nomatch_cut(p, np.zeros(6, dtype=bool)) > 1.0  # nothing to learn from
+
+
+def test_without_a_single_no_part_text_the_no_part_model_learns_from_hidden_parts(
+    settings: Settings, encoder: Encoder, parts: list[Part]
+) -> None:
+    history, valid = history_for(parts)
+    history = [e for e in history if e.sku is not None]
+    valid = [e for e in valid if e.sku is not None]
+    report = fit_fusion(
+        settings, encoder, parts, history, valid, folds=3, lexical=BM25Signal, progress=False
+    )
+    assert report.fusion.nomatch is not None
+    # Valid has no no-part text: the cut comes from the out-of-fold rows, and is a real cut.
+    assert report.policy.nomatch_cut <= 1.0
 
 
 def test_fit_fusion_learns_ranking_calibration_and_no_part(

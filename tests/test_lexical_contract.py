@@ -54,9 +54,7 @@ HISTORY = [
 MakeSignal = Callable[..., Matcher]
 
 
-def lexical_only(
-    signal: BM25Signal | ElasticsearchSignal, lexical_history: bool | None
-) -> Matcher:
+def lexical_only(signal: BM25Signal | ElasticsearchSignal, lexical_history: bool | None) -> Matcher:
     remote = signal.index if isinstance(signal, ElasticsearchSignal) else None
     return Matcher(
         [signal],

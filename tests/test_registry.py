@@ -184,9 +184,7 @@ def test_a_damaged_version_is_never_promoted(
     assert current_version(models_dir) == v1
 
 
-def test_readers_never_see_a_partial_current_pointer(
-    models_dir: Path, encoder_dir: Path
-) -> None:
+def test_readers_never_see_a_partial_current_pointer(models_dir: Path, encoder_dir: Path) -> None:
     v1, v2 = add(models_dir, encoder_dir, 0.5), add(models_dir, encoder_dir, 0.5)
     promote(models_dir, v1)
     seen: set[str | None] = set()

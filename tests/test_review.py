@@ -21,6 +21,7 @@ from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
 from matcher.app import build_matcher
+from matcher.attributes.marks import Mark
 from matcher.catalog import make_part
 from matcher.catalog_store import SqliteCatalogStore
 from matcher.channel import authorized
@@ -513,6 +514,41 @@ def test_the_queue_survives_a_restart(server: Server) -> None:
         catalog.close()
     finally:
         reopened.close()
+
+
+def test_candidate_marks_survive_the_queue_and_reach_the_api(server: Server) -> None:
+    side = Mark("side", "right", "left", agrees=False)
+    years = Mark("years", "2015", "2014-2019", agrees=True)
+    marked = Candidate("OIL-FLT", "Oil Filter - Toyota Corolla", 0.4, {}, {}, (side, years))
+    plain = Candidate("BAT-70", "Car Battery 70Ah", 0.3, {}, {})
+    store = SqliteReviewQueue(server.settings.catalog_db)
+    try:
+        review_id = store.enqueue("filter rigth corolla 2015", "", [marked, plain], "r", "m")
+        # A row queued before candidates had marks: its JSON has no "marks" key at all.
+        old_id = store.enqueue("battery", "", [plain], "r", "m")
+        with sqlite3.connect(server.settings.catalog_db) as db:
+            db.execute(
+                "UPDATE reviews SET candidates = ? WHERE id = ?",
+                ('[{"sku": "BAT-70", "name": "Car Battery 70Ah", "confidence": 0.3}]', old_id),
+            )
+    finally:
+        store.close()
+
+    reopened = SqliteReviewQueue(server.settings.catalog_db)
+    try:
+        stored = reopened.get(review_id).candidates
+        assert [c.marks for c in stored] == [(side, years), ()]
+        assert reopened.get(old_id).candidates[0].marks == ()
+    finally:
+        reopened.close()
+
+    item = server.review.GetReview(pb.GetReviewRequest(id=review_id), metadata=auth())
+    marks = [(m.attribute, m.stated, m.value, m.agrees) for m in item.candidates[0].marks]
+    assert marks == [("side", "right", "left", False), ("years", "2015", "2014-2019", True)]
+    assert item.candidates[0].marks[0].explanation == "side: you asked for right, this is left"
+    assert not item.candidates[1].marks
+    old = server.review.GetReview(pb.GetReviewRequest(id=old_id), metadata=auth())
+    assert not old.candidates[0].marks
 
 
 def test_store_orders_by_priority_then_age_and_keeps_vehicle(tmp_path: Path) -> None:

@@ -80,8 +80,20 @@ def test_codes_match_exactly(parts: list[Part], history: list[Example]) -> None:
     assert top(codes, view, "do you have 0446533471") == "BRK-F"
     assert top(codes, view, "04465.33471") == "BRK-F"
     assert top(codes, view, "dav is50") == "BATT"
-    assert top(codes, view, "04465-33472") is None
+    assert top(codes, view, "0-44-6533 47 1") == "BRK-F"  # five pieces
+    assert top(codes, view, "04465-99999") is None
     assert normalise_code("DAV-IS50") == "davis50"
+
+
+def test_a_part_number_one_character_off_is_offered_as_a_near_miss(
+    parts: list[Part], history: list[Example]
+) -> None:
+    codes, view = CodeSignal(), view_of(parts, history)
+    near = codes.search(view, Query.parse("04465-33472"), 5)
+    assert [h.sku for h in near] == ["BRK-F"]
+    assert near[0].features.get("code_near") == 1.0
+    exact = codes.search(view, Query.parse("04465-33471"), 5)
+    assert exact[0].score > near[0].score and "code_near" not in exact[0].features
 
 
 def test_semantic_uses_catalog_text_and_history(

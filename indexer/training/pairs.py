@@ -161,9 +161,7 @@ def mine_triplets(
             ][: config.depth]
             if history_negatives:
                 negative_text, negative_label = rng.choice(history_negatives)
-                triplets.append(
-                    Triplet(text, sibling, negative_text, sku, negative_label, HISTORY)
-                )
+                triplets.append(Triplet(text, sibling, negative_text, sku, negative_label, HISTORY))
             else:
                 triplets.append(
                     Triplet(text, sibling, catalog_negative.negative, sku, negative_sku, HISTORY)

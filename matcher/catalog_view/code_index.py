@@ -12,6 +12,8 @@ from matcher.query import extract_codes, normalise_code
 # a description may mention a compatible or superseded number.
 CODE_ATTRIBUTES = ("part_number", "oem_number", "mpn", "model", "model_number")
 FREE_TEXT_WEIGHT = 0.9
+# A code this long with one character wrong is still recognisably that code.
+NEAR_MISS_MIN_CHARS = 6
 
 
 def part_codes(part: Part) -> dict[str, float]:
@@ -31,6 +33,8 @@ def part_codes(part: Part) -> dict[str, float]:
 class CodeIndex:
     # Normalised code -> {sku: weight}.
     owners: Mapping[str, Mapping[str, float]]
+    # The codes long enough to be told apart from a typo of another: the near-miss search space.
+    long_codes: tuple[str, ...] = ()
 
     @classmethod
     def build(cls, codes: Iterable[tuple[str, Mapping[str, float]]]) -> CodeIndex:
@@ -39,4 +43,4 @@ class CodeIndex:
         for sku, weights in codes:
             for code, weight in weights.items():
                 owners.setdefault(code, {})[sku] = weight
-        return cls(owners)
+        return cls(owners, tuple(c for c in owners if len(c) >= NEAR_MISS_MIN_CHARS))

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from matcher.analysis import terms
+from matcher.attributes import AttributeVocabulary, learn_aliases
+from matcher.attributes.vocabulary import Statement
 from matcher.catalog import Part
 from matcher.catalog_view.code_index import CodeIndex, part_codes
 from matcher.catalog_view.lexical_index import LexicalIndex
 from matcher.catalog_view.name_index import NameIndex, processed_names
 from matcher.catalog_view.vector_index import VectorIndex
+from matcher.coverage import common_terms, own_terms
 from matcher.encoder import Encoder
 from matcher.examples import Example
 
@@ -47,6 +50,14 @@ class CatalogView:
     codes: CodeIndex
     lexical: LexicalIndex | None
     vectors: VectorIndex | None
+    # What customers can state about the active parts, and each part's comparable values.
+    attributes: AttributeVocabulary
+    # Customers' own words for attribute values, learned once from the stored history.
+    learned_aliases: Mapping[str, tuple[Statement, ...]]
+    # Each active part's own words (catalog text and labelled texts), and the words so common
+    # in labelled texts of many parts that they say nothing about which (matcher/coverage).
+    own_terms: Mapping[str, frozenset[str]]
+    common_terms: frozenset[str]
 
     # Active parts by SKU, in the same order as `analysed`.
     parts: Mapping[str, Part]
@@ -63,11 +74,19 @@ class CatalogViewBuilder:
     `encoder`: encodes catalog and history texts for the embedding signals (None: no vectors).
     `lexical_history`: whether the embedded BM25 index also holds history texts; None builds
     no embedded BM25 index at all (the lexical signal runs remotely).
+    `driver_side`: where the driver sits in the store's market ("left", "right"; None: driver
+    and passenger side are read only as the history uses them).
     """
 
-    def __init__(self, encoder: Encoder | None = None, lexical_history: bool | None = True) -> None:
+    def __init__(
+        self,
+        encoder: Encoder | None = None,
+        lexical_history: bool | None = True,
+        driver_side: str | None = None,
+    ) -> None:
         self.encoder = encoder
         self.lexical_history = lexical_history
+        self.driver_side = driver_side
 
     def build(self, parts: Sequence[Part], examples: Sequence[Example]) -> CatalogView:
         analysed = {p.sku: _analyse(p) for p in parts if p.active}
@@ -79,12 +98,14 @@ class CatalogViewBuilder:
             vectors = self.encoder.encode([a.part.catalog_text() for a in active])
             part_vectors = {a.part.sku: v for a, v in zip(active, vectors, strict=True)}
             history_vectors = self.encoder.encode([e.text for e in history])
+        # Analysed once: the embedded BM25 index and each part's own words both read them.
         return self._assemble(
             analysed,
             history,
-            tuple(terms(e.text) for e in history) if self.lexical_history else (),
+            tuple(terms(e.text) for e in history),
             history_vectors,
             part_vectors,
+            learn_aliases(history, [a.part for a in analysed.values()]),
         )
 
     def upsert(self, view: CatalogView, parts: Sequence[Part]) -> CatalogView:
@@ -121,6 +142,7 @@ class CatalogViewBuilder:
             view.stored_history_terms,
             view.stored_history_vectors,
             part_vectors,
+            view.learned_aliases,
         )
 
     def _assemble(
@@ -130,6 +152,7 @@ class CatalogViewBuilder:
         history_terms: tuple[list[str], ...],
         history_vectors: np.ndarray | None,
         part_vectors: dict[str, np.ndarray],
+        learned_aliases: Mapping[str, tuple[Statement, ...]],
     ) -> CatalogView:
         # History of a retired part stays stored (it may come back) but is not searched.
         live = [i for i, e in enumerate(history) if e.sku is None or e.sku in analysed]
@@ -168,6 +191,15 @@ class CatalogViewBuilder:
             codes=CodeIndex.build((s, a.codes) for s, a in analysed.items()),
             lexical=lexical,
             vectors=vectors,
+            attributes=AttributeVocabulary.build(
+                [a.part for a in analysed.values()], learned_aliases, self.driver_side
+            ),
+            learned_aliases=learned_aliases,
+            own_terms=own_terms(
+                {s: a.terms for s, a in analysed.items()},
+                ((history[i].sku, history_terms[i]) for i in live),
+            ),
+            common_terms=common_terms((history[i].sku, history_terms[i]) for i in live),
             parts={s: a.part for s, a in analysed.items()},
             history=[history[i] for i in live],
         )

@@ -1,0 +1,43 @@
+"""Each candidate against what the customer stated: agrees, conflicts, or says nothing."""
+
+from __future__ import annotations
+
+from matcher.attributes.marks import Mark
+from matcher.attributes.measures import same, shown
+from matcher.attributes.statement import Stated
+from matcher.attributes.vocabulary import PartAttributes
+from matcher.query import fold
+from matcher.ranking import AGREE, CONFLICT
+
+SIZE = "size"
+
+
+def compare(stated: Stated, part: PartAttributes) -> tuple[Mark, ...]:
+    marks = []
+    for attribute, values in sorted(stated.values.items()):
+        value = part.values.get(attribute)
+        if value is not None:
+            agrees = fold(value) in {fold(v) for v in values}
+            marks.append(Mark(attribute, stated.said.get(attribute, ""), value, agrees))
+    if stated.years and part.years is not None:
+        first, last = part.years
+        agrees = any(first <= year <= last for year in stated.years)
+        said = ", ".join(str(y) for y in sorted(stated.years))
+        marks.append(Mark(part.years_attribute, said, f"{first}-{last}", agrees))
+    for family, value in sorted(stated.measures.items()):
+        own = part.measures.get(family)
+        if own is not None:
+            marks.append(
+                Mark(SIZE, shown(family, value), shown(family, own), same(family, value, own))
+            )
+    return tuple(marks)
+
+
+def mark_features(marks: tuple[Mark, ...]) -> dict[str, float]:
+    """Fusion features: how many stated attributes the candidate agrees and conflicts with;
+    and which ones, for the ranking (matcher.ranking.Ranking.agreeing_first)."""
+    agree = sum(m.agrees for m in marks)
+    features = {"attr_agree": float(agree), "attr_conflict": float(len(marks) - agree)}
+    for mark in marks:
+        features[f"{AGREE if mark.agrees else CONFLICT}{mark.attribute}"] = 1.0
+    return features

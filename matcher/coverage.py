@@ -1,0 +1,72 @@
+"""How much of a request a candidate explains: the share of the request's content words found
+in the part's own words (its catalog text and the labelled texts of it), a typo allowed.
+
+A request for a product the catalog does not carry ("snow chains for 205/55r16") is explained
+only in part by its nearest part (the tyre: the size, not "snow chains"); a request for a part
+the catalog has is explained by that part almost whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+
+from rapidfuzz import process
+from rapidfuzz.distance import OSA
+
+from matcher.analysis import terms
+
+# Shorter words and numbers are sizes, codes and filler: attributes and codes judge those.
+MIN_CONTENT_CHARS = 3
+# One edit, a transposition included ("tyer", "batery"), in a word this long: two would make
+# "interior" explain "exterior".
+TYPO_MIN_CHARS = 4
+# A word in the labelled texts of this share of the parts with any is filler ("urgent",
+# "price", "stock"), whatever the part.
+COMMON_SHARE = 0.25
+
+
+def content_terms(text: str, ignored: Collection[str] = ()) -> list[str]:
+    """The request's words that name what it is: analysed terms, alphabetic, neither filler
+    nor a word that states an attribute (a make, a model, a side)."""
+    return [
+        t
+        for t in dict.fromkeys(terms(text))
+        if t.isalpha() and len(t) >= MIN_CONTENT_CHARS and t not in ignored
+    ]
+
+
+def coverage(wanted: list[str], own: Collection[str]) -> float:
+    """Share of `wanted` found in `own`, each word exactly or with a typo; 1.0 for nothing
+    wanted (a part number alone, a vehicle alone: nothing left unexplained)."""
+    if not wanted:
+        return 1.0
+    found = 0
+    for term in wanted:
+        if term in own or (
+            len(term) >= TYPO_MIN_CHARS
+            and process.extractOne(term, own, scorer=OSA.distance, score_cutoff=1) is not None
+        ):
+            found += 1
+    return found / len(wanted)
+
+
+def own_terms(
+    catalog_terms: Mapping[str, Iterable[str]], history: Iterable[tuple[str | None, list[str]]]
+) -> dict[str, frozenset[str]]:
+    """Each part's own words: its analysed catalog text and its labelled texts."""
+    words: dict[str, set[str]] = {sku: set(t) for sku, t in catalog_terms.items()}
+    for sku, text_terms in history:
+        if sku is not None and sku in words:
+            words[sku].update(text_terms)
+    return {sku: frozenset(w) for sku, w in words.items()}
+
+
+def common_terms(history: Iterable[tuple[str | None, list[str]]]) -> frozenset[str]:
+    parts_of: dict[str, set[str]] = {}
+    for sku, text_terms in history:
+        if sku is not None:
+            for term in text_terms:
+                parts_of.setdefault(term, set()).add(sku)
+    labelled = len({sku for skus in parts_of.values() for sku in skus})
+    floor = max(2.0, COMMON_SHARE * labelled)
+    return frozenset(t for t, skus in parts_of.items() if len(skus) >= floor)

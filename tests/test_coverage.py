@@ -1,0 +1,61 @@
+"""How much of a request a candidate explains: the no-part model's evidence that the catalog
+does not carry what was asked for."""
+
+from __future__ import annotations
+
+from matcher.app import build_matcher
+from matcher.catalog import make_part
+from matcher.catalog_view import CatalogViewBuilder
+from matcher.config import Settings
+from matcher.coverage import content_terms, coverage
+from matcher.decision import Decision, DecisionPolicy
+from matcher.encoder import Encoder
+from matcher.examples import Example
+
+
+def test_a_product_the_catalog_lacks_is_explained_only_in_part() -> None:
+    chains = content_terms("do you sell snow chains for 205/55r16")
+    assert chains == ["sell", "snow", "chain"]
+    tyre_words = {"tyre", "all", "season", "sell"}
+    assert coverage(chains, tyre_words) == 1 / 3
+    # A typo still counts as the word; a request with no content word is not held against.
+    assert coverage(content_terms("tyer"), tyre_words) == 1.0
+    assert coverage([], tyre_words) == 1.0
+
+
+def test_parts_own_words_include_their_history_and_filler_is_learned() -> None:
+    parts = [
+        make_part(sku=f"P{i}", name=name)
+        for i, name in enumerate(("Alternator", "Starter Motor", "Radiator", "Wiper Blade"))
+    ]
+    history = [
+        Example("price for an alternator asap", "P0"),
+        Example("car won't crank, price asap", "P1"),
+        Example("radiator price asap", "P2"),
+        Example("wiper price", "P3"),
+    ]
+    view = CatalogViewBuilder().build(parts, history)
+    assert {"price", "asap"} <= view.common_terms
+    assert "crank" in view.own_terms["P1"] and "crank" not in view.own_terms["P0"]
+    wanted = content_terms("engine won't crank, price please", view.common_terms)
+    assert wanted == ["engine", "won", "crank"]
+    assert coverage(wanted, view.own_terms["P1"]) > coverage(wanted, view.own_terms["P0"])
+
+
+def test_a_related_part_that_leaves_the_request_unexplained_is_never_auto_accepted(
+    settings: Settings, encoder: Encoder
+) -> None:
+    parts = [
+        make_part(sku="TYRE", name="Tyre 205/55R16", description="All-season passenger tyre."),
+        make_part(sku="CHAIN", name="Timing Chain Kit", description="Chain, guides, tensioner."),
+        make_part(sku="FLT", name="Cabin Air Filter", aliases=("pollen filter",)),
+    ]
+    matcher = build_matcher(settings, parts, [], encoder=encoder)
+    # Accept anything: only the hold can keep an answer from AUTO_ACCEPT.
+    matcher.policy = DecisionPolicy(accept_threshold=0.0, nomatch_threshold=0.0)
+    assert matcher.match("tyre 205/55r16", top_k=1).decision is Decision.AUTO_ACCEPT
+    chains = matcher.match("snow chains for 205/55r16", top_k=1)
+    assert chains.candidates[0].sku == "TYRE"  # the size matches: offered, not used
+    assert chains.decision is Decision.NEEDS_REVIEW
+    assert matcher.match("pollen filter", top_k=1).decision is Decision.AUTO_ACCEPT
+    assert matcher.match("oil filter", top_k=1).decision is Decision.NEEDS_REVIEW
