@@ -93,6 +93,7 @@ def test_years_are_read_as_four_digits_short_forms_and_before_a_vehicle(
     assert stated(vocabulary, "pads 14 golf").years == {2014}
     assert stated(vocabulary, "golf '15 pads").years == {2015}
     assert stated(vocabulary, "4 pads").years == frozenset()
+    assert stated(vocabulary, "16 front pads").years == frozenset()  # 16 pads, not 2016
 
 
 @pytest.mark.parametrize(

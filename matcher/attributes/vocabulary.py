@@ -63,7 +63,8 @@ class AttributeVocabulary:
     phrases: Mapping[Phrase, tuple[Statement, ...]]
     # Long single words of catalog values, for typo-tolerant matching.
     typo_targets: Mapping[str, tuple[Statement, ...]]
-    # First words of catalog values and aliases: a two-digit number before one is a year.
+    # First words of catalog values other than sides and positions ("golf", "mk7", "toyota"):
+    # a two-digit number before one is a model year ("14 focus"), before "front" it is not.
     vehicle_words: frozenset[str]
     longest: int
     parts: Mapping[str, PartAttributes]
@@ -80,14 +81,17 @@ class AttributeVocabulary:
         phrases: dict[Phrase, set[Statement]] = defaultdict(set)
         own: set[Phrase] = set()
         typo_prone: set[Phrase] = set()
+        vehicle_words: set[str] = set()
         sides = side_synonyms(driver_side)
         for attrs in of_part.values():
             for attribute, value in attrs.values.items():
                 statement = (attribute, value)
+                canonical = fold(value)
                 for phrase in _value_phrases(value, attrs.values):
                     phrases[phrase].add(statement)
                     own.add(phrase)
-                canonical = fold(value)
+                    if canonical not in VALUE_SYNONYMS and not phrase[0].isdigit():
+                        vehicle_words.add(phrase[0])
                 for synonym in (*VALUE_SYNONYMS.get(canonical, ()), *sides.get(canonical, ())):
                     phrases[tuple(synonym.split())].add(statement)
                     typo_prone.add(tuple(synonym.split()))
@@ -104,7 +108,7 @@ class AttributeVocabulary:
         return cls(
             phrases={p: tuple(sorted(s)) for p, s in phrases.items()},
             typo_targets=typo_targets,
-            vehicle_words=frozenset(p[0] for p in own if not p[0].isdigit()),
+            vehicle_words=frozenset(vehicle_words),
             longest=max((len(p) for p in phrases), default=1),
             parts=of_part,
         )
