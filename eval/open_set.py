@@ -13,13 +13,11 @@ taken out are drawn with a fixed seed, so the derived dataset is the same on eve
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import random
-from collections.abc import Sequence
 from pathlib import Path
 
-from indexer.dataset import load_dataset
+from indexer.dataset import load_dataset, write_examples
 from matcher.examples import Example
 
 
@@ -33,23 +31,16 @@ def derive(data: Path, out: Path, share: float, seed: int) -> dict[str, int]:
             if part.sku not in hidden:
                 handle.write(json.dumps(part.to_dict(), ensure_ascii=False) + "\n")
     history = [e for e in dataset.history if e.sku is not None and e.sku not in hidden]
-    _write(out / "history.csv", history)
+    write_examples(out / "history.csv", ((e.text, e.sku or "") for e in history))
     counts = {"hidden_entries": len(hidden), "history": len(history)}
     for name in ("valid", "test"):
         examples = [
             Example(e.text, None if e.sku in hidden else e.sku) for e in dataset.split(name)
         ]
-        _write(out / f"{name}.csv", examples)
+        write_examples(out / f"{name}.csv", ((e.text, e.sku or "") for e in examples))
         counts[f"{name}_no_part"] = sum(e.sku is None for e in examples)
         counts[name] = len(examples)
     return counts
-
-
-def _write(path: Path, examples: Sequence[Example]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle, lineterminator="\n")
-        writer.writerow(["text", "sku"])
-        writer.writerows((e.text, e.sku or "") for e in examples)
 
 
 def main(argv: list[str] | None = None) -> int:

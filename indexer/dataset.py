@@ -167,6 +167,14 @@ def _example(where: str, cells: dict[str, str], known: set[str]) -> Example:
     return Example(text, sku or None, style=style, vehicle=vehicle)
 
 
+def write_examples(path: Path, rows: Iterable[tuple[str, str]]) -> None:
+    """A split file in the project's format from (text, sku) rows; an empty sku names no part."""
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle, lineterminator="\n")
+        writer.writerow(("text", "sku"))
+        writer.writerows(rows)
+
+
 _LINE_END = re.compile(r"\r\n|\r|\n")
 
 

@@ -63,9 +63,6 @@ class FusionReport:
 
 # Share of the parts named in a fold's held-out texts that the fold's catalog hides.
 HIDDEN_PART_SHARE = 0.15
-# Valid picks the no-part cut when it holds texts naming no part: real ones say more than the
-# hidden parts' texts, which only stand in for them.
-MIN_VALID_NOPART = 1
 # NO_MATCH tells a customer the shop has no such part: it must be right this often.
 NOMATCH_PRECISION = 0.9
 
@@ -137,9 +134,10 @@ def fit_fusion(
     final = matcher_for(history, head if head is not None else _head_or_none(encoder, history))
     final.fusion = uncalibrated
     top, correct, nomatch_p, is_nopart, held = _top_answers(final, valid)
-    if is_nopart.sum() < MIN_VALID_NOPART and nomatch is not None:
+    if not is_nopart.any() and nomatch is not None:
         # Valid has no text that names no part: the cut is chosen on the out-of-fold rows
-        # instead, where the hidden parts' texts stand in for them.
+        # instead, where the hidden parts' texts stand in for them (real no-part texts, where
+        # valid has any, say more).
         cut_p, cut_nopart = nomatch.predict(_nomatch_matrix(rows, scorer)), _nopart_labels(rows)
     else:
         cut_p, cut_nopart = nomatch_p, is_nopart

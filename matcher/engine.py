@@ -154,12 +154,12 @@ class Matcher:
     def match(self, text: str, top_k: int = 0, vehicle: str = "") -> MatchResult:
         k = self.validate(text, top_k, vehicle)
         view = self._view
-        hits, degraded, said = self._evidence(view, Query.parse(text, vehicle=vehicle))
+        hits, degraded, marks = self._evidence(view, Query.parse(text, vehicle=vehicle))
         ranking = self.fusion.rank(hits).restricted_to(view.parts).agreeing_first()
         return MatchResult(
             text=text,
             candidates=[
-                self._candidate(r, view.parts[r.sku], self._marks(view, said, r.sku))
+                self._candidate(r, view.parts[r.sku], marks.get(r.sku, ()))
                 for r in ranking.candidates[:k]
             ],
             decision=self.policy.decide(ranking),
@@ -172,11 +172,18 @@ class Matcher:
 
     def _evidence(
         self, view: CatalogView, query: Query
-    ) -> tuple[dict[str, list[Hit]], bool, Stated]:
+    ) -> tuple[dict[str, list[Hit]], bool, dict[str, tuple[Mark, ...]]]:
+        """The signals' hits plus the check of every proposed candidate, whether a signal was
+        unavailable, and each candidate's marks against what the customer stated."""
         hits, degraded = self._search_all(view, query)
         said = stated(view.attributes, query.raw, query.vehicle)
         wanted = content_terms(query.raw, view.common_terms | said.words)
-        proposed = sorted({h.sku for signal_hits in hits.values() for h in signal_hits})
+        proposed = sorted(
+            sku
+            for sku in {h.sku for signal_hits in hits.values() for h in signal_hits}
+            if sku in view.analysed
+        )
+        marks = {sku: self._marks(view, said, sku) for sku in proposed}
         # A number the customer typed that no part of the catalog carries points to a product
         # the catalog does not have, and so does a candidate whose own numbers differ.
         exact = {sku for code in query.codes for sku in view.codes.owners.get(code, {})}
@@ -186,7 +193,7 @@ class Matcher:
                 sku,
                 0.0,
                 {
-                    **mark_features(self._marks(view, said, sku)),
+                    **mark_features(marks[sku]),
                     "coverage": coverage(wanted, view.own_terms.get(sku, frozenset())),
                     "code_other": float(
                         bool(query.codes) and sku not in exact and bool(view.analysed[sku].codes)
@@ -195,9 +202,8 @@ class Matcher:
                 },
             )
             for sku in proposed
-            if sku in view.analysed
         ]
-        return hits, degraded, said
+        return hits, degraded, marks
 
     @staticmethod
     def _marks(view: CatalogView, said: Stated, sku: str) -> tuple[Mark, ...]:

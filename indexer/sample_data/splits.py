@@ -6,10 +6,10 @@ phrasings and cold parts, and every text is kept clear of near-copies of the ear
 
 from __future__ import annotations
 
-import csv
 import pathlib
 import random
 
+from indexer.dataset import write_examples
 from indexer.sample_data.catalog import DEFAULT_SEED, GeneratedPart, catalog_jsonl, generate_parts
 from indexer.sample_data.novelty import SeenTexts
 from indexer.sample_data.texts import TextGen
@@ -112,13 +112,6 @@ def _eval_split(
     return rows
 
 
-def _write_csv(path: pathlib.Path, rows: list[tuple[str, str]]) -> None:
-    with path.open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.writer(fh, lineterminator="\n")
-        writer.writerow(("text", "sku"))
-        writer.writerows(rows)
-
-
 def write_sample_dataset(
     out_dir: pathlib.Path, seed: int = DEFAULT_SEED, history_size: int = DEFAULT_HISTORY_SIZE
 ) -> dict[str, int]:
@@ -137,9 +130,9 @@ def write_sample_dataset(
 
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / CATALOG_FILE).write_text(catalog_jsonl(records), encoding="utf-8", newline="")
-    _write_csv(out_dir / HISTORY_FILE, history)
-    _write_csv(out_dir / VALID_FILE, valid)
-    _write_csv(out_dir / TEST_FILE, test)
+    write_examples(out_dir / HISTORY_FILE, history)
+    write_examples(out_dir / VALID_FILE, valid)
+    write_examples(out_dir / TEST_FILE, test)
     return {
         CATALOG_FILE: len(records),
         HISTORY_FILE: len(history),
