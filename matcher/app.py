@@ -95,6 +95,7 @@ def build_matcher(
             encoder,
             lexical_history=None if remote else True,
             driver_side=settings.driver_side or None,
+            code_attributes=settings.code_attribute_names,
         ),
         limits=settings.limits,
         remote_indexes=[remote] if remote else [],

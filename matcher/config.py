@@ -69,6 +69,11 @@ class Settings:
     # (UK, Japan); it says which side "driver side", "nearside" and the like mean. Empty:
     # those words mean what they meant in the labelled history (matcher/attributes).
     driver_side: str = ""
+    # Attributes that hold the parts' own part or model numbers, comma-separated, beyond those
+    # named so (part_number, mpn, ...) and those whose values read as codes across the catalog
+    # (matcher/catalog_view/code_attributes.py): an attribute held by few parts, or whose
+    # numbers several parts share.
+    code_attributes: str = ""
     workers: int = 8
     # Torch threads for the online encoder. One short text gains little from intra-op
     # threads, and on a busy machine they thrash: measured 12 ms per query with 1 thread
@@ -132,6 +137,11 @@ class Settings:
     def staff(self) -> dict[str, str]:
         """Name -> token of everyone with the staff role (who may use the console)."""
         return {p.name: p.token for p in self.principals if "staff" in p.roles}
+
+    @property
+    def code_attribute_names(self) -> tuple[str, ...]:
+        """The attribute names PARTMATCH_CODE_ATTRIBUTES declares."""
+        return tuple(n.strip() for n in self.code_attributes.split(",") if n.strip())
 
     @property
     def limits(self) -> Limits:
@@ -211,6 +221,12 @@ class Settings:
             raise ConfigError(
                 f"PARTMATCH_DRIVER_SIDE: 'left', 'right' or empty, got {self.driver_side!r}"
             )
+        for name in self.code_attribute_names:
+            if len(name) > self.max_attribute_key_chars:
+                raise ConfigError(
+                    f"PARTMATCH_CODE_ATTRIBUTES: {name[:40]!r} is longer than an attribute name "
+                    f"may be ({self.max_attribute_key_chars} characters)"
+                )
         if self.es_timeout_s <= 0:
             raise ConfigError("PARTMATCH_ES_TIMEOUT_S: must be positive")
         if not (self.es_probe_s > 0 and math.isfinite(self.es_probe_s)):

@@ -364,7 +364,9 @@ def test_bench_quality_measures_the_open_sets_on_derived_data(
     monkeypatch.setattr(bench_quality, "OPEN_SETS", ("second",))
     derived: list[tuple[str, Path]] = []
     monkeypatch.setattr(
-        bench_quality, "derive", lambda data, out, *_, **__: derived.append((data.name, out))
+        bench_quality,
+        "derive_open_set",
+        lambda data, out, *_, **__: derived.append((data.name, out)),
     )
     evaluated: list[Path] = []
 
@@ -381,3 +383,31 @@ def test_bench_quality_measures_the_open_sets_on_derived_data(
     text = benchmarks.read_text()
     assert "## second, open set" in text and "python -m eval.open_set" in text
     assert "Unfinished" not in text
+
+
+def test_bench_quality_measures_the_no_code_sets_on_derived_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    benchmarks = tmp_path / "BENCHMARKS.md"
+    monkeypatch.setattr(bench_quality, "DATASETS", fake_datasets(tmp_path))
+    monkeypatch.setattr(bench_quality, "OPEN_SETS", ())
+    monkeypatch.setattr(bench_quality, "NO_CODE_SETS", ("first",))
+    derived: list[tuple[str, Path]] = []
+    monkeypatch.setattr(
+        bench_quality, "derive_no_code", lambda data, out: derived.append((data.name, out))
+    )
+    evaluated: list[Path] = []
+
+    def fake_evaluate(
+        data: Path, outs: dict[str, Path], *_: object, **__: object
+    ) -> dict[str, dict[str, Any]]:
+        evaluated.append(data)
+        return {"test": summary()}
+
+    monkeypatch.setattr(bench_quality, "evaluate_splits", fake_evaluate)
+    bench_quality.main(["--out", str(tmp_path / "out"), "--benchmarks", str(benchmarks)])
+    assert [name for name, _ in derived] == ["first"]
+    assert evaluated[-1] == derived[0][1], "the no-code set is evaluated on the derived data"
+    text = benchmarks.read_text()
+    assert "## first, no part or model numbers in the texts" in text
+    assert "python -m eval.no_code --data" in text and "Unfinished" not in text

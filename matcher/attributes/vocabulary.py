@@ -126,9 +126,14 @@ def comparable_attributes(parts: Iterable[Part]) -> frozenset[str]:
     return frozenset(
         name
         for name, counts in values.items()
-        if all(_YEAR_RANGE.match(v) for v in counts)
+        if all(is_year_range(v) for v in counts)
         or 2 <= len(counts) <= max(MAX_OWN_VALUES, SHARED_VALUES * sum(counts.values()))
     )
+
+
+def is_year_range(value: str) -> bool:
+    """A value of the form "2012-2015": the model years a part fits."""
+    return _YEAR_RANGE.match(value) is not None
 
 
 def part_attributes(part: Part, comparable: frozenset[str]) -> PartAttributes:

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
 
 from matcher.catalog import Part
 from matcher.query import extract_codes, normalise_code
 
-# Attributes that hold a part's own numbers; codes found in free text count for less because
-# a description may mention a compatible or superseded number.
-CODE_ATTRIBUTES = ("part_number", "oem_number", "mpn", "model", "model_number")
+# Codes found in free text count for less than the part's own numbers (its code attributes,
+# matcher/catalog_view/code_attributes.py) because a description may mention a compatible or
+# superseded number.
 FREE_TEXT_WEIGHT = 0.9
 # A code this long with one character wrong is still recognisably that code.
 NEAR_MISS_MIN_CHARS = 6
 
 
-def part_codes(part: Part) -> dict[str, float]:
+def part_codes(part: Part, code_attributes: Collection[str]) -> dict[str, float]:
     """The part's codes and their weights: 1.0 from a code attribute, less from free text."""
     codes = dict.fromkeys(
         extract_codes(" ".join((*part.names(), part.description)), join_adjacent=False),
         FREE_TEXT_WEIGHT,
     )
-    for attribute in CODE_ATTRIBUTES:
+    for attribute in sorted(code_attributes):
         value = part.attributes.get(attribute)
         if value and len(normalise_code(value)) >= 3:
             codes[normalise_code(value)] = 1.0

@@ -5,6 +5,12 @@ that name no part) and every in-process search structure over them. What a part'
 not touch — another part's analysed text, names, codes and vector — is carried over from the
 previous view, not recomputed; only the structures that cannot be patched in place (the BM25
 index) are rebuilt from the carried-over pieces.
+
+Which attributes hold the parts' own numbers (matcher/catalog_view/code_attributes.py) is
+decided when a view is built from the whole catalog, and kept by every upsert and retirement:
+each part's codes, carried over or new, then come from one set of attributes, and one upsert
+cannot change how every other part is found. The next build (a server start or a model
+switch, which load the whole catalog) decides anew.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from matcher.analysis import terms
 from matcher.attributes import AttributeVocabulary, learn_aliases
 from matcher.attributes.vocabulary import Statement
 from matcher.catalog import Part
+from matcher.catalog_view.code_attributes import code_attributes
 from matcher.catalog_view.code_index import CodeIndex, part_codes
 from matcher.catalog_view.lexical_index import LexicalIndex
 from matcher.catalog_view.name_index import NameIndex, processed_names
@@ -48,6 +55,8 @@ class CatalogView:
     part_vectors: Mapping[str, np.ndarray]
     names: NameIndex
     codes: CodeIndex
+    # The attributes whose values are codes of their part, decided at build (see above).
+    code_attributes: frozenset[str]
     lexical: LexicalIndex | None
     vectors: VectorIndex | None
     # What customers can state about the active parts, and each part's comparable values.
@@ -76,6 +85,8 @@ class CatalogViewBuilder:
     no embedded BM25 index at all (the lexical signal runs remotely).
     `driver_side`: where the driver sits in the store's market ("left", "right"; None: driver
     and passenger side are read only as the history uses them).
+    `code_attributes`: attributes declared to hold the parts' own numbers, beyond those
+    detected from the catalog.
     """
 
     def __init__(
@@ -83,13 +94,17 @@ class CatalogViewBuilder:
         encoder: Encoder | None = None,
         lexical_history: bool | None = True,
         driver_side: str | None = None,
+        code_attributes: Iterable[str] = (),
     ) -> None:
         self.encoder = encoder
         self.lexical_history = lexical_history
         self.driver_side = driver_side
+        self.declared_code_attributes = tuple(code_attributes)
 
     def build(self, parts: Sequence[Part], examples: Sequence[Example]) -> CatalogView:
-        analysed = {p.sku: _analyse(p) for p in parts if p.active}
+        catalog = [p for p in parts if p.active]
+        coded = code_attributes(catalog, self.declared_code_attributes)
+        analysed = {p.sku: _analyse(p, coded) for p in catalog}
         history = tuple(examples)
         part_vectors: dict[str, np.ndarray] = {}
         history_vectors = None
@@ -106,6 +121,7 @@ class CatalogViewBuilder:
             history_vectors,
             part_vectors,
             learn_aliases(history, [a.part for a in analysed.values()]),
+            coded,
         )
 
     def upsert(self, view: CatalogView, parts: Sequence[Part]) -> CatalogView:
@@ -114,7 +130,7 @@ class CatalogViewBuilder:
         changed = []
         for part in parts:
             if part.active:
-                analysed[part.sku] = _analyse(part)
+                analysed[part.sku] = _analyse(part, view.code_attributes)
                 changed.append(part)
             else:
                 analysed.pop(part.sku, None)
@@ -143,6 +159,7 @@ class CatalogViewBuilder:
             view.stored_history_vectors,
             part_vectors,
             view.learned_aliases,
+            view.code_attributes,
         )
 
     def _assemble(
@@ -153,6 +170,7 @@ class CatalogViewBuilder:
         history_vectors: np.ndarray | None,
         part_vectors: dict[str, np.ndarray],
         learned_aliases: Mapping[str, tuple[Statement, ...]],
+        coded: frozenset[str],
     ) -> CatalogView:
         # History of a retired part stays stored (it may come back) but is not searched.
         live = [i for i, e in enumerate(history) if e.sku is None or e.sku in analysed]
@@ -189,6 +207,7 @@ class CatalogViewBuilder:
             part_vectors=part_vectors,
             names=NameIndex.build((s, a.names) for s, a in analysed.items()),
             codes=CodeIndex.build((s, a.codes) for s, a in analysed.items()),
+            code_attributes=coded,
             lexical=lexical,
             vectors=vectors,
             attributes=AttributeVocabulary.build(
@@ -205,10 +224,10 @@ class CatalogViewBuilder:
         )
 
 
-def _analyse(part: Part) -> _Analysed:
+def _analyse(part: Part, coded: frozenset[str]) -> _Analysed:
     return _Analysed(
         part=part,
         terms=terms(part.catalog_text()),
         names=processed_names(part),
-        codes=part_codes(part),
+        codes=part_codes(part, coded),
     )
