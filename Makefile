@@ -9,7 +9,7 @@ DEMO_ADDRESS := 127.0.0.1:50151
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install proto data demo test lint es-up es-down bench-quality clean
+.PHONY: install proto data demo test lint es-up es-down bench-quality bench-speed clean
 
 # Reinstall only when pyproject.toml changes: torch is a few GB.
 $(VENV)/.installed: pyproject.toml setup.py
@@ -48,6 +48,10 @@ test: install data
 
 bench-quality: install data
 	$(PY) -m eval.bench_quality
+
+# The real server over gRPC at fixed rates and flat out, MatchBatch, and the floor.
+bench-speed: install data
+	$(PY) -m eval.speed_bench --out BENCHMARKS-speed.json | tee BENCHMARKS-speed.md
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache partmatch build *.egg-info

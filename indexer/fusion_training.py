@@ -10,9 +10,16 @@
 - No-part model: logistic regression on query-level evidence, fitted on the same folds. Each
   fold also hides a few parts from its catalog, so their texts teach what a request for a
   product the catalog does not carry looks like, even when history has no no-part text.
+- Parts without history: each fold also keeps a few other parts in its catalog but drops all
+  of their labelled texts, so the fusion learns how a right answer without history looks
+  (catalog evidence only), as most of a real catalog's parts are.
 - Thresholds, on the validation texts only: AUTO_ACCEPT at the lowest confidence whose
   accepted answers reach the target precision; NO_MATCH at the lowest P(names no part) whose
-  answers reach NOMATCH_PRECISION (on the out-of-fold rows when valid has no no-part text).
+  answers reach NOMATCH_PRECISION (on the out-of-fold rows when valid has no no-part text,
+  then raised until it flags none of valid's texts: FALLBACK_FALSE_NOMATCH).
+- Cross-fitting: the deployed calibration and thresholds are fitted on all of valid; the
+  figures reported (and gated on) grade each half of valid with calibration and thresholds
+  fitted on the other half, so no text is graded by a fit it took part in.
 The test split is never seen here.
 """
 
@@ -54,17 +61,86 @@ from matcher.signals.base import Signal
 
 
 @dataclass(frozen=True)
+class TopAnswers:
+    """Per validation text, what its decision is made from: the top answer's confidence,
+    whether that answer is right, P(names no part), whether the text names no part, and
+    whether the top answer is held for review whatever its confidence."""
+
+    confidence: np.ndarray
+    correct: np.ndarray
+    nomatch_p: np.ndarray
+    nopart: np.ndarray
+    held: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.confidence)
+
+    def take(self, mask: np.ndarray) -> TopAnswers:
+        return TopAnswers(
+            self.confidence[mask],
+            self.correct[mask],
+            self.nomatch_p[mask],
+            self.nopart[mask],
+            self.held[mask],
+        )
+
+
+@dataclass(frozen=True)
+class DecisionFit:
+    """Fits calibration, the accept threshold and the no-part cut to validation answers."""
+
+    target_precision: float
+    # Whether the model has a no-part model at all: without one, nothing is ever NO_MATCH.
+    learned_no_part: bool = True
+    # The cut where the answers fitted on include no text that names no part: chosen on the
+    # out-of-fold rows, or for a served model the cut it was fitted with.
+    fallback_cut: float = 1.01
+
+    def __call__(self, answers: TopAnswers) -> tuple[Calibration, DecisionPolicy]:
+        calibration = _fit_calibration(answers.confidence, answers.correct)
+        confidence = calibration(answers.confidence)
+        free = ~answers.held
+        if not self.learned_no_part:
+            cut = 1.01
+        elif answers.nopart.any():
+            cut = choose_nomatch_cut(answers.nomatch_p, answers.nopart)
+        else:
+            cut = max(
+                self.fallback_cut, flagging_at_most(answers.nomatch_p, FALLBACK_FALSE_NOMATCH)
+            )
+        policy = DecisionPolicy(
+            # Held answers are never accepted, whatever the threshold: it is chosen on the others.
+            accept_threshold=choose_accept_threshold(
+                confidence[free], answers.correct[free], self.target_precision
+            ),
+            nomatch_threshold=0.0,
+            nomatch_cut=cut,
+        )
+        return calibration, policy
+
+
+@dataclass(frozen=True)
 class FusionReport:
     config: dict[str, Any]
+    # Validation figures, cross-fitted (see cross_fitted) where valid has two halves.
     metrics: dict[str, float | None]
     fusion: LearnedFusion
     policy: DecisionPolicy
+    answers: TopAnswers
 
 
 # Share of the parts named in a fold's held-out texts that the fold's catalog hides.
 HIDDEN_PART_SHARE = 0.15
+# Share of the parts named in a fold's held-out texts whose history the fold drops.
+UNSEEN_PART_SHARE = 0.15
 # NO_MATCH tells a customer the shop has no such part: it must be right this often.
 NOMATCH_PRECISION = 0.9
+# Where the validation texts all name a part, the no-part cut comes from the out-of-fold rows
+# (hidden parts' texts), a stand-in whose evidence can look unlike the shop's real traffic
+# (abt-buy without model numbers: 19% of its texts NO_MATCH). Valid then bounds the cut: it may
+# flag at most this share of valid's texts, every one of them wrongly. A false NO_MATCH tells
+# a customer the shop lacks a part it has, so the bound is none.
+FALLBACK_FALSE_NOMATCH = 0.0
 
 
 @dataclass
@@ -88,7 +164,10 @@ def fit_fusion(
     lexical: Callable[[], Signal] | None = None,
     progress: bool = True,
     feature_texts: Sequence[Example] | None = None,
+    halves: np.ndarray | None = None,
 ) -> FusionReport:
+    """`halves`: which validation texts form the first half of the cross-fit (None, or a
+    side without texts: the figures are graded on the texts they were fitted to, and say so)."""
     target = target_precision or settings.target_precision
     encoder.encode([e.text for e in (*history, *valid)] + [p.catalog_text() for p in parts])
 
@@ -118,9 +197,13 @@ def fit_fusion(
         # Parts hidden from this fold's catalog: their held-out texts name no part the fold
         # knows of, as a request for a product the catalog does not carry does, so the
         # no-part model learns even from a history without a single no-part text.
-        hidden = _hidden_parts([history[i] for i in held_out], rng)
+        hidden, unseen = _fold_parts([history[i] for i in held_out], rng)
         catalog = [p for p in parts if p.sku not in hidden]
-        train = [e for i, e in enumerate(history) if i not in held_out and e.sku not in hidden]
+        train = [
+            e
+            for i, e in enumerate(history)
+            if i not in held_out and e.sku not in hidden and e.sku not in unseen
+        ]
         matcher = matcher_for(train, _head_or_none(encoder, train), catalog)
         for i in sorted(held_out):
             example = history[i]
@@ -133,27 +216,25 @@ def fit_fusion(
 
     final = matcher_for(history, head if head is not None else _head_or_none(encoder, history))
     final.fusion = uncalibrated
-    top, correct, nomatch_p, is_nopart, held = _top_answers(final, valid)
-    if not is_nopart.any() and nomatch is not None:
+    answers = top_answers(final, valid)
+    final.close()
+    fit = DecisionFit(
+        target,
+        learned_no_part=nomatch is not None,
         # Valid has no text that names no part: the cut is chosen on the out-of-fold rows
         # instead, where the hidden parts' texts stand in for them (real no-part texts, where
         # valid has any, say more).
-        cut_p, cut_nopart = nomatch.predict(_nomatch_matrix(rows, scorer)), _nopart_labels(rows)
-    else:
-        cut_p, cut_nopart = nomatch_p, is_nopart
-    calibration = _fit_calibration(top, correct)
-    fusion = LearnedFusion(scorer, calibration, nomatch)
-    confidence = calibration(top)
-    policy = DecisionPolicy(
-        # Held answers are never accepted, whatever the threshold: it is chosen on the others.
-        accept_threshold=choose_accept_threshold(confidence[~held], correct[~held], target),
-        nomatch_threshold=0.0,
-        nomatch_cut=choose_nomatch_cut(cut_p, cut_nopart),
+        fallback_cut=(
+            choose_nomatch_cut(nomatch.predict(_nomatch_matrix(rows, scorer)), _nopart_labels(rows))
+            if nomatch is not None
+            else 1.01
+        ),
     )
-    final.close()
-    metrics = decision_metrics(confidence, correct, nomatch_p, is_nopart, policy, held)
+    calibration, policy = fit(answers)
+    fusion = LearnedFusion(scorer, calibration, nomatch)
+    metrics = cross_fitted(answers, halves, fit)
     config = fusion_document(fusion, policy, target)
-    return FusionReport(config=config, metrics=metrics, fusion=fusion, policy=policy)
+    return FusionReport(config, metrics, fusion, policy, answers)
 
 
 def _head_or_none(encoder: Encoder, examples: Sequence[Example]) -> Head | None:
@@ -162,10 +243,16 @@ def _head_or_none(encoder: Encoder, examples: Sequence[Example]) -> Head | None:
     return fit_head(encoder.encode([e.text for e in examples]), [e.sku for e in examples])
 
 
-def _hidden_parts(held_out: Sequence[Example], rng: random.Random) -> set[str]:
+def _fold_parts(held_out: Sequence[Example], rng: random.Random) -> tuple[set[str], set[str]]:
+    """(parts the fold's catalog hides, other parts whose labelled texts the fold drops), both
+    drawn from the parts its held-out texts name."""
     named = sorted({e.sku for e in held_out if e.sku is not None})
-    count = max(1, round(HIDDEN_PART_SHARE * len(named))) if len(named) > 2 else 0
-    return set(rng.sample(named, count))
+    if len(named) <= 2:
+        return set(), set()
+    drawn = rng.sample(named, len(named))
+    hidden = max(1, round(HIDDEN_PART_SHARE * len(named)))
+    unseen = round(UNSEEN_PART_SHARE * len(named))
+    return set(drawn[:hidden]), set(drawn[hidden : hidden + unseen])
 
 
 def _collect(matcher: Matcher, example: Example, rows: _Rows, names_no_part: bool) -> None:
@@ -207,11 +294,9 @@ def _fit_nomatch(rows: _Rows, scorer: Linear, seed: int) -> Linear | None:
     return Linear(NOMATCH_FEATURES, model.coef_[0].astype(float), float(model.intercept_[0]))
 
 
-def _top_answers(
-    matcher: Matcher, examples: Sequence[Example]
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Per text: uncalibrated top confidence, whether the top is right, P(no part), whether
-    the text names no part, whether the top answer is held for review."""
+def top_answers(matcher: Matcher, examples: Sequence[Example]) -> TopAnswers:
+    """What `matcher` answers each text with, as its decision would see it (a text with
+    nothing ranked has P(no part) 1)."""
     top, correct, nomatch, nopart, held = [], [], [], [], []
     for example in examples:
         result = matcher.match(example.text, top_k=1, vehicle=example.vehicle)
@@ -221,13 +306,37 @@ def _top_answers(
         nomatch.append((result.nomatch_probability or 0.0) if best else 1.0)
         nopart.append(example.sku is None)
         held.append(best is not None and held_for_review(best.features))
-    return (
-        np.asarray(top),
-        np.asarray(correct),
-        np.asarray(nomatch),
-        np.asarray(nopart),
+    return TopAnswers(
+        np.asarray(top, dtype=float),
+        np.asarray(correct, dtype=bool),
+        np.asarray(nomatch, dtype=float),
+        np.asarray(nopart, dtype=bool),
         np.asarray(held, dtype=bool),
     )
+
+
+def cross_fitted(
+    answers: TopAnswers, halves: np.ndarray | None, fit: DecisionFit
+) -> dict[str, float | None]:
+    """Validation figures with each half graded by calibration and thresholds fitted on the
+    other half: what a fit on all the texts (the deployed one) does on texts it has not seen,
+    estimated without grading any text by a fit it took part in. Where a half is empty
+    (`two_sided` is false), the texts are graded by a fit on themselves."""
+    n = len(answers)
+    first = np.zeros(n, dtype=bool) if halves is None else np.asarray(halves, dtype=bool)
+    split = two_sided(first)
+    confidence = np.zeros(n)
+    decisions = np.empty(n, dtype=object)
+    for graded in (first, ~first) if split else (np.ones(n, dtype=bool),):
+        calibration, policy = fit(answers.take(~graded if split else graded))
+        confidence[graded] = calibration(answers.confidence[graded])
+        decisions[graded] = [
+            policy.decide_top(float(c), float(p), bool(h))
+            for c, p, h in zip(
+                confidence[graded], answers.nomatch_p[graded], answers.held[graded], strict=True
+            )
+        ]
+    return decision_metrics(answers, confidence, list(decisions))
 
 
 def _fit_calibration(top: np.ndarray, correct: np.ndarray) -> Calibration:
@@ -265,31 +374,48 @@ def choose_nomatch_cut(nomatch_p: np.ndarray, is_nopart: np.ndarray) -> float:
     return precise_cut if precise_cut is not None else best_cut
 
 
+def flagging_at_most(nomatch_p: np.ndarray, share: float) -> float:
+    """The lowest cut that flags at most `share` of these texts (P(no part) >= cut)."""
+    if not len(nomatch_p):
+        return 0.0
+    allowed = int(share * len(nomatch_p))
+    if allowed >= len(nomatch_p):
+        return 0.0
+    highest = np.sort(nomatch_p)[::-1]
+    return float(np.nextafter(highest[allowed], np.inf))
+
+
 def _nopart_labels(rows: _Rows) -> np.ndarray:
     return np.asarray(rows.nopart, dtype=bool)
 
 
+def two_sided(halves: np.ndarray | None) -> bool:
+    """Whether a cross-fit over `halves` has texts on both sides."""
+    return halves is not None and bool(np.any(halves) and not np.all(halves))
+
+
 def decision_metrics(
-    confidence: np.ndarray,
-    correct: np.ndarray,
-    nomatch_p: np.ndarray,
-    is_nopart: np.ndarray,
-    policy: DecisionPolicy,
-    held: np.ndarray | None = None,
+    answers: TopAnswers, confidence: np.ndarray, decisions: Sequence[Decision]
 ) -> dict[str, float | None]:
-    n = len(confidence)
-    held = np.zeros(n, dtype=bool) if held is None else held
-    decisions = [
-        policy.decide_top(float(c), float(p), bool(h))
-        for c, p, h in zip(confidence, nomatch_p, held, strict=True)
-    ]
-    accepted = np.asarray([d is Decision.AUTO_ACCEPT for d in decisions])
-    said_nomatch = np.asarray([d is Decision.NO_MATCH for d in decisions])
+    """acc@1 counts the answer a customer gets: the top part, or NO_MATCH for a text that
+    names no part (train.evaluate's convention); recall@1 is the top part on texts that name
+    one, whatever the decision."""
+    n = len(answers)
+    accepted = np.asarray([d is Decision.AUTO_ACCEPT for d in decisions], dtype=bool)
+    said_nomatch = np.asarray([d is Decision.NO_MATCH for d in decisions], dtype=bool)
+    right = np.where(said_nomatch, answers.nopart, answers.correct)
+    named = ~answers.nopart
     return {
-        "acc@1": float(correct.mean()) if n else None,
+        "acc@1": float(right.mean()) if n else None,
+        "recall@1": float(answers.correct[named].mean()) if named.any() else None,
         "automation": float(accepted.mean()) if n else None,
-        "auto_precision": float(correct[accepted].mean()) if accepted.any() else None,
-        "ece": expected_calibration_error(confidence, correct),
-        "nomatch_recall": float(said_nomatch[is_nopart].mean()) if is_nopart.any() else None,
-        "accept_threshold": policy.accept_threshold,
+        "auto_precision": float(answers.correct[accepted].mean()) if accepted.any() else None,
+        "wrong_auto_rate": float((accepted & ~answers.correct).mean()) if n else None,
+        "ece": expected_calibration_error(confidence, answers.correct),
+        "nomatch_recall": (
+            float(said_nomatch[answers.nopart].mean()) if answers.nopart.any() else None
+        ),
+        "nomatch_precision": (
+            float(answers.nopart[said_nomatch].mean()) if said_nomatch.any() else None
+        ),
     }

@@ -193,12 +193,13 @@ def promote(models_dir: Path, version: str, force: bool = False) -> Promotion:
 
 
 def gate(models_dir: Path, candidate: ModelVersion, current: str | None) -> tuple[bool, str]:
-    """Whether `candidate` may replace `current`, and why, on top-1 accuracy over the gate
-    texts: the half of the validation texts that neither model's calibration and thresholds
-    were fitted to (indexer.train.GATE_SHARE).
+    """Whether `candidate` may replace `current`, and why, on top-1 accuracy over the
+    validation texts, cross-fitted: each half graded with calibration and thresholds fitted
+    on the other half, so no text is graded by a fit that saw it (indexer.train.GATE_SHARE).
 
     A candidate trained while `current` was current carries a baseline: the current model
-    measured on the candidate's own gate texts, which is the fair comparison. Without one,
+    measured on the candidate's own validation texts, its calibration and thresholds refitted
+    per half in the same way, which is the fair comparison. Without one,
     the two versions' stored figures are compared (and the reason says so if they were
     measured on different texts).
 
@@ -226,8 +227,10 @@ def gate(models_dir: Path, candidate: ModelVersion, current: str | None) -> tupl
         old = old_value
         same = _valid_fingerprint(old_metadata) == _valid_fingerprint(candidate.metadata)
         basis = f"{current}'s stored figure" + ("" if same else ", on different validation data")
-    texts = (candidate.metadata.get("metrics") or {}).get("texts")
-    on = f" on {texts} gate texts" if isinstance(texts, int) else ""
+    figures = candidate.metadata.get("metrics") or {}
+    texts, graded = figures.get("texts"), figures.get("graded")
+    on = f" on {texts} validation texts" if isinstance(texts, int) else ""
+    on += f", {graded}" if isinstance(graded, str) else ""
     verdict = f"{GATE_METRIC} {new:.4f} vs {old:.4f}{on} ({basis})"
     if new + 1e-9 < old:
         return False, f"worse than current: {verdict}"

@@ -23,6 +23,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from indexer import registry_admin
 from indexer.dataset import load_dataset
 from indexer.head_training import fit_head
@@ -39,6 +41,7 @@ from matcher.embedding_cache import read_cache, write_cache
 from matcher.encoder import Encoder
 from matcher.engine import Matcher
 from matcher.examples import Example
+from matcher.fusion import LearnedFusion
 from matcher.registry import ModelError, ModelVersion, current_version, open_version
 
 log = logging.getLogger(__name__)
@@ -55,10 +58,11 @@ HOLDOUT_SHARE = 0.1
 # fusion is fitted on these texts' out-of-fold features, so that its semantic and classifier
 # features look as they will on new text, not as on text the encoder was trained on.
 FUSION_SHARE = 0.2
-# Share of the validation texts kept for the promotion gate: calibration, the accept threshold
-# and the no-match cut are fitted on the rest, so the gate compares the new and the current
-# model on texts neither was fitted to. Both halves are chosen by a hash of the text, so a text
-# stays on its side from one training to the next.
+# Validation is cross-fitted: the deployed calibration, accept threshold and no-match cut are
+# fitted on all of valid, and the figures the gate compares grade each half with a fit on the
+# other, for the new and the current model alike, so neither is graded on texts it was fitted
+# to. The halves are chosen by a hash of the text, so a text stays on its side from one
+# training to the next.
 GATE_SHARE = 0.5
 # The head's regularisation (inverse strength), as in indexer.head_training.
 HEAD_C = 10.0
@@ -76,11 +80,11 @@ class TrainingData:
     valid: list[Example]
     source: str
 
-    def valid_halves(self, seed: int) -> tuple[list[Example], list[Example]]:
-        """(texts to fit calibration and thresholds on, texts to gate promotion on)."""
-        fit, gate = split_by_hash(self.valid, seed, GATE_SHARE, purpose="gate")
-        # Too few to split: fit and gate on the same texts (the gate's figure says so).
-        return (fit, gate) if fit and gate else (list(self.valid), list(self.valid))
+    def cross_fit_halves(self, seed: int) -> np.ndarray:
+        """Which validation texts form the first half of the cross-fit."""
+        return np.asarray(
+            [_hash_fraction(seed, "gate", e.text) < GATE_SHARE for e in self.valid], dtype=bool
+        )
 
 
 @dataclass(frozen=True)
@@ -164,7 +168,7 @@ def _train(
     if parent_model is not None:
         anchors, new_rows, replay_rows = warm_start_anchors(parent_model, tuned_on, seed)
         log.info("warm start from %s: %d new rows, %d replayed", parent, new_rows, replay_rows)
-    valid_fit, valid_gate = data.valid_halves(seed)
+    halves = data.cross_fit_halves(seed)
 
     config = trainer_config or TrainerConfig(
         seed=seed, progress=progress, max_steps_per_epoch=DEFAULT_MAX_STEPS
@@ -200,24 +204,27 @@ def _train(
             head = fit_head(vectors, [e.sku for e in data.history], c=HEAD_C, seed=seed)
             head.save(work / "head.npz")
         fusion_config: dict[str, Any] | None = None
-        fusion_metrics: dict[str, Any] = {}
+        fusion_metrics: dict[str, float | None] = {}
+        metrics: dict[str, Any]
         with clock("fusion"):
             fusion = _fit_fusion(
-                settings, encoder, data, fusion_texts, valid_fit, head, seed, progress
+                settings, encoder, data, fusion_texts, halves, head, seed, progress
             )
             if fusion is not None:
                 fusion_config, fusion_metrics = fusion
                 (work / "fusion.json").write_text(json.dumps(fusion_config), encoding="utf-8")
         with clock("evaluate"):
-            candidate = ModelVersion("candidate", work, {})
-            matcher = build_matcher(
-                settings, data.parts, data.history, model=candidate, encoder=encoder, head=head
-            )
-            metrics: dict[str, Any] = evaluate(matcher, valid_gate)
-            matcher.close()
             if fusion_metrics:
-                metrics["fusion"] = fusion_metrics
-            baseline = measure_baseline(settings, parent, data, valid_gate) if parent else None
+                metrics = _gate_metrics(fusion_metrics, data.valid, halves)
+            else:
+                # Nothing was fitted on valid: the model as built answers it.
+                candidate = ModelVersion("candidate", work, {})
+                matcher = build_matcher(
+                    settings, data.parts, data.history, model=candidate, encoder=encoder, head=head
+                )
+                metrics = evaluate(matcher, data.valid)
+                matcher.close()
+            baseline = measure_baseline(settings, parent, data, halves) if parent else None
         # The server encodes the whole catalog and history at load; with these vectors
         # cached under the new encoder's fingerprint, a reload of this version is quick.
         write_cache(settings.state_dir, encoder.fingerprint, encoder.known_vectors())
@@ -235,8 +242,8 @@ def _train(
                 "rows_file": ROWS_FILE,
                 "valid_rows": len(data.valid),
                 # The gate's texts: what the stored acc@1 was measured on.
-                "gate_rows": len(valid_gate),
-                "valid_fingerprint": data_fingerprint(valid_gate),
+                "gate_rows": len(data.valid),
+                "valid_fingerprint": data_fingerprint(data.valid),
                 "fusion_rows": len(fusion_texts),
                 "new_rows": new_rows,
                 "replay_rows": replay_rows,
@@ -323,14 +330,18 @@ def split_by_hash(
 ) -> tuple[list[Example], list[Example]]:
     """(the rest, a seeded ~`share` of the texts) by a hash of each text, so a text lands on
     the same side in every run; `purpose` makes each split independent of the others."""
-    salt = f"{seed}\x00{purpose}\x00" if purpose else f"{seed}\x00"
     rest: list[Example] = []
     taken: list[Example] = []
     for example in examples:
-        digest = hashlib.sha256(f"{salt}{example.text}".encode()).digest()
-        fraction = int.from_bytes(digest[:8], "big") / 2**64
-        (taken if fraction < share else rest).append(example)
+        (taken if _hash_fraction(seed, purpose, example.text) < share else rest).append(example)
     return rest, taken
+
+
+def _hash_fraction(seed: int, purpose: str, text: str) -> float:
+    """Where `text` falls in [0, 1) for this seed and purpose."""
+    salt = f"{seed}\x00{purpose}\x00" if purpose else f"{seed}\x00"
+    digest = hashlib.sha256(f"{salt}{text}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64
 
 
 def row_key(example: Example) -> str:
@@ -396,9 +407,12 @@ def evaluate(matcher: Matcher, examples: Sequence[Example]) -> dict[str, Any]:
 
 
 def measure_baseline(
-    settings: Settings, version: str, data: TrainingData, gate_texts: Sequence[Example]
+    settings: Settings, version: str, data: TrainingData, halves: np.ndarray
 ) -> dict[str, Any] | None:
-    """The current model's figures on this run's gate texts: the gate's fair reference."""
+    """The current model's figures on this run's validation texts, graded as the new model's
+    are: the gate's fair reference."""
+    from indexer.fusion_training import DecisionFit, cross_fitted, top_answers
+
     try:
         model = open_version(settings.models_dir, version)
         encoder = load_encoder(settings, model)
@@ -409,9 +423,36 @@ def measure_baseline(
         )
         return None
     try:
-        return {"version": version, **evaluate(matcher, gate_texts)}
+        if not isinstance(matcher.fusion, LearnedFusion):
+            # Its thresholds were not fitted on validation texts: it answers them as served.
+            return {"version": version, **evaluate(matcher, data.valid)}
+        # Its calibration and thresholds may have been fitted on these very texts: refitted
+        # per half, as the new model's are, it is graded on texts its fit did not see.
+        fit = DecisionFit(
+            settings.target_precision,
+            learned_no_part=matcher.fusion.nomatch is not None,
+            fallback_cut=matcher.policy.nomatch_cut,
+        )
+        answers = top_answers(matcher, data.valid)
+        figures = cross_fitted(answers, halves, fit)
+        return {"version": version, **_gate_metrics(figures, data.valid, halves)}
     finally:
         matcher.close()
+
+
+def _gate_metrics(
+    figures: dict[str, float | None], valid: Sequence[Example], halves: np.ndarray
+) -> dict[str, Any]:
+    """What the gate compares, and on what: acc@1 cross-fitted over all of valid."""
+    from indexer.fusion_training import two_sided
+
+    return {
+        "acc@1": _rounded(figures["acc@1"]),
+        "recall@1": _rounded(figures["recall@1"]),
+        "texts": len(valid),
+        "graded": "cross-fitted" if two_sided(halves) else "in-sample",
+        "fusion": {key: _rounded(value) for key, value in figures.items()},
+    }
 
 
 def _fit_fusion(
@@ -419,14 +460,14 @@ def _fit_fusion(
     encoder: Encoder,
     data: TrainingData,
     fusion_texts: Sequence[Example],
-    valid_fit: Sequence[Example],
+    halves: np.ndarray,
     head: Any,
     seed: int,
     progress: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
     from indexer.fusion_training import fit_fusion
 
-    if not valid_fit:
+    if not data.valid:
         log.warning("no validation texts: learned fusion skipped, weighted fusion is used")
         return None
     report = fit_fusion(
@@ -434,11 +475,12 @@ def _fit_fusion(
         encoder,
         data.parts,
         data.history,
-        valid_fit,
+        data.valid,
         head=head,
         seed=seed,
         progress=progress,
         feature_texts=fusion_texts,
+        halves=halves,
     )
     return dict(report.config), dict(report.metrics)
 

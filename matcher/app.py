@@ -100,6 +100,7 @@ def build_matcher(
         limits=settings.limits,
         remote_indexes=[remote] if remote else [],
         remote_signals=["lexical"] if remote else [],
+        encoder=encoder,
         remote_timeout_s=settings.es_timeout_s,
     )
     matcher.load(parts, examples)

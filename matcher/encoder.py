@@ -3,6 +3,11 @@
 Catalog and history texts are encoded once (their vectors can be preloaded from an artefact
 written by the indexer); a small LRU keeps query vectors so that several signals reading the
 same query pay for one encode.
+
+Queries of concurrent requests share forward passes: one worker thread encodes, in one pass,
+every query that arrived while the previous pass ran. At low load a pass holds one query and
+nothing waits for a window; under load the passes grow, and one pass of n short texts costs
+far less than n passes (measured here: 9-18 ms for one text, 280-390 texts/s in batches).
 """
 
 from __future__ import annotations
@@ -10,12 +15,59 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import Future
 from pathlib import Path
 
 import numpy as np
 
 QUERY_CACHE_SIZE = 4096
+# Queries encoded in one pass at most: the encoder's own batch size.
+MAX_QUERY_BATCH = 64
+
+
+class QueryBatcher:
+    """Encodes queries submitted from many threads in shared passes, on one worker thread.
+
+    `encode` maps texts to unit vectors; it is only ever called from the worker, so passes
+    never compete with each other for the CPU's cores.
+    """
+
+    def __init__(
+        self, encode: Callable[[list[str]], np.ndarray], max_batch: int = MAX_QUERY_BATCH
+    ) -> None:
+        self._encode = encode
+        self._max_batch = max_batch
+        self._pending: list[tuple[str, Future[np.ndarray]]] = []
+        self._ready = threading.Condition()
+        self._worker: threading.Thread | None = None
+
+    def submit(self, text: str) -> Future[np.ndarray]:
+        future: Future[np.ndarray] = Future()
+        with self._ready:
+            self._pending.append((text, future))
+            if self._worker is None:
+                self._worker = threading.Thread(target=self._run, name="query-encoder", daemon=True)
+                self._worker.start()
+            self._ready.notify()
+        return future
+
+    def _run(self) -> None:
+        while True:
+            with self._ready:
+                while not self._pending:
+                    self._ready.wait()
+                batch = self._pending[: self._max_batch]
+                del self._pending[: self._max_batch]
+            texts = list(dict.fromkeys(text for text, _ in batch))
+            try:
+                vectors = dict(zip(texts, self._encode(texts), strict=True))
+            except Exception as exc:  # every waiting request fails with it, none hangs
+                for _, future in batch:
+                    future.set_exception(exc)
+                continue
+            for text, future in batch:
+                future.set_result(vectors[text])
 
 
 class Encoder:
@@ -30,6 +82,7 @@ class Encoder:
         self._known: dict[str, np.ndarray] = {}
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
+        self._queries = QueryBatcher(lambda texts: self.encode(texts, remember=False))
 
     @property
     def fingerprint(self) -> str:
@@ -70,7 +123,14 @@ class Encoder:
         return np.stack([self._lookup(t) for t in texts])
 
     def encode_query(self, text: str) -> np.ndarray:
-        return self.encode([text], remember=False)[0]
+        """One query's vector: from the cache, or from a pass shared with concurrent queries."""
+        with self._lock:
+            vector = self._known.get(text)
+            if vector is None:
+                vector = self._recent.get(text)
+        if vector is not None:
+            return vector
+        return self._queries.submit(text).result()
 
     def forget_queries(self) -> None:
         """Drop the cached query vectors (catalog and history vectors stay): the next query

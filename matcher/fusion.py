@@ -96,12 +96,19 @@ SUB_FEATURES = (
     "code_other",
     # Share of the request's words the candidate explains (matcher/coverage).
     "coverage",
+    # The part has no labelled text: the history-based evidence (classifier, neighbours, BM25
+    # over history) cannot exist for it, and its absence says nothing against the part.
+    "unseen",
 )
+# The catalog-based evidence of a part without history, as features of their own, so that the
+# fusion weighs them for such parts as it learned to from parts whose history a fold hid.
+UNSEEN_EVIDENCE = ("lexical", "lexical_rr", "fuzzy", "sem_catalog", "semantic_rr")
 FEATURES = (
     *SIGNALS,
     *(f"{s}_rr" for s in SIGNALS),
     *SUB_FEATURES,
     *(f"{s}_gap" for s in SIGNALS),
+    *(f"{s}_unseen" for s in UNSEEN_EVIDENCE),
 )
 _COVERAGE = FEATURES.index("coverage")
 # Query-level evidence that the text names no part at all.
@@ -133,7 +140,12 @@ def feature_rows(
     matrix = np.zeros((len(skus), len(FEATURES)), dtype=np.float64)
     for i, sku in enumerate(skus):
         row = table[sku]
-        values = {**row, **{f"{s}_gap": row.get(s, 0.0) - best[s] for s in SIGNALS}}
+        unseen = row.get("unseen", 0.0)
+        values = {
+            **row,
+            **{f"{s}_gap": row.get(s, 0.0) - best[s] for s in SIGNALS},
+            **{f"{s}_unseen": unseen * row.get(s, 0.0) for s in UNSEEN_EVIDENCE},
+        }
         matrix[i] = [values.get(name, 0.0) for name in FEATURES]
     query = {
         "max_sem_catalog": max((r.get("sem_catalog", 0.0) for r in table.values()), default=0.0),

@@ -154,6 +154,7 @@ class MatcherService(pb_grpc.MatcherServicer):
                     matcher.validate(item.text, item.top_k, item.context.vehicle)
                 except MatchInputError as exc:
                     raise MatchInputError(f"requests[{i}]: {exc}") from None
+            matcher.encode_ahead([r.text for r in request.requests])
             results = []
             for r in request.requests:
                 _check_deadline(context)

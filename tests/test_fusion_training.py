@@ -7,15 +7,25 @@ import json
 import numpy as np
 import pytest
 
-from indexer.fusion_training import choose_accept_threshold, choose_nomatch_cut, fit_fusion
+from indexer.fusion_training import (
+    DecisionFit,
+    TopAnswers,
+    choose_accept_threshold,
+    choose_nomatch_cut,
+    cross_fitted,
+    fit_fusion,
+    flagging_at_most,
+)
 from indexer.head_training import fit_head
 from indexer.metrics import expected_calibration_error
 from matcher.app import build_matcher
 from matcher.catalog import Part
 from matcher.config import Settings
-from matcher.decision import Decision
+from matcher.decision import Decision, DecisionPolicy
 from matcher.encoder import Encoder
+from matcher.engine import Matcher
 from matcher.examples import Example
+from matcher.fusion import SIGNALS, LearnedFusion
 from matcher.fusion_file import load_fusion
 from matcher.signals.lexical import BM25Signal
 
@@ -101,6 +111,29 @@ def test_accept_threshold_by_hand() -> None:
     assert choose_accept_threshold(confidence, ~correct, 0.5) == 1.0  # never reached
 
 
+def served(
+    settings: Settings,
+    encoder: Encoder,
+    parts: list[Part],
+    history: list[Example],
+    fusion: LearnedFusion,
+    policy: DecisionPolicy,
+) -> Matcher:
+    """A matcher as a model version is served: with a classification head fitted on history
+    (the fusion was fitted with the classifier's features)."""
+    head = fit_head(encoder.encode([e.text for e in history]), [e.sku for e in history])
+    return build_matcher(
+        settings,
+        parts,
+        history,
+        encoder=encoder,
+        lexical=BM25Signal(),
+        head=head,
+        fusion=fusion,
+        policy=policy,
+    )
+
+
 def test_nomatch_cut_by_hand() -> None:
     p = np.asarray([0.9, 0.8, 0.7, 0.6, 0.5, 0.1])
     nopart = np.asarray([True, True, False, True, True, False])
@@ -109,6 +142,48 @@ def test_nomatch_cut_by_hand() -> None:
     # Where no cut reaches 90%, the best F1: 0.5 (4 of 5 flagged are right, all 4 found).
     assert choose_nomatch_cut(p, ~nopart | (p == 0.5)) == pytest.approx(0.1)
     assert choose_nomatch_cut(p, np.zeros(6, dtype=bool)) > 1.0  # nothing to learn from
+
+
+def test_cross_fitting_grades_each_half_with_a_fit_on_the_other() -> None:
+    # First half: its no-part texts score P(no part) 0.9; second half: 0.3. Part-naming texts
+    # score 0.1 and their top answers are right.
+    p = np.asarray([0.9, 0.9, 0.1, 0.1, 0.3, 0.3, 0.1, 0.1])
+    nopart = np.asarray([True, True, False, False] * 2)
+    answers = TopAnswers(
+        confidence=np.where(nopart, 0.2, 0.8),
+        correct=~nopart,
+        nomatch_p=p,
+        nopart=nopart,
+        held=np.zeros(8, dtype=bool),
+    )
+    first = np.asarray([True] * 4 + [False] * 4)
+    fit = DecisionFit(target_precision=0.9)
+    # Deployed: fitted on all eight, the cut catches every no-part text.
+    assert fit(answers)[1].nomatch_cut == pytest.approx(0.3)
+    figures = cross_fitted(answers, first, fit)
+    # The second half is graded with the first half's cut (0.9), which misses its no-part
+    # texts; the first with the second's (0.3), which catches them. A half graded by its own
+    # fit would catch all four.
+    assert figures["nomatch_recall"] == pytest.approx(0.5)
+    assert figures["acc@1"] == pytest.approx(6 / 8)
+    assert cross_fitted(answers, None, fit)["nomatch_recall"] == pytest.approx(1.0)
+    # Without a no-part model nothing is NO_MATCH, whatever the probabilities say.
+    assert cross_fitted(answers, first, DecisionFit(0.9, learned_no_part=False))[
+        "nomatch_recall"
+    ] == pytest.approx(0.0)
+
+
+def test_where_valid_names_parts_only_the_fallback_cut_flags_none_of_them() -> None:
+    # Out-of-fold rows suggested a cut of 0.3; valid's 200 texts all name a part, and 140 of
+    # them would be NO_MATCH at that cut.
+    p = np.linspace(0.0, 0.9, 200)
+    named = np.zeros(200, dtype=bool)
+    answers = TopAnswers(np.full(200, 0.8), ~named, p, named, named)
+    cut = DecisionFit(0.9, fallback_cut=0.3)(answers)[1].nomatch_cut
+    assert 0.9 < cut < 0.901 and not (p >= cut).any()
+    assert flagging_at_most(p, 0.01) == pytest.approx(p[-3], abs=1e-9)  # two flagged
+    # A fallback stricter than that bound stays as it is.
+    assert DecisionFit(0.9, fallback_cut=1.01)(answers)[1].nomatch_cut == pytest.approx(1.01)
 
 
 def test_without_a_single_no_part_text_the_no_part_model_learns_from_hidden_parts(
@@ -145,17 +220,7 @@ def test_fit_fusion_learns_ranking_calibration_and_no_part(
     path.write_text(json.dumps(report.config))
     fusion, policy = load_fusion(path)
     assert policy == report.policy
-    head = fit_head(encoder.encode([e.text for e in history]), [e.sku for e in history])
-    matcher = build_matcher(
-        settings,
-        parts,
-        history,
-        encoder=encoder,
-        lexical=BM25Signal(),
-        head=head,
-        fusion=fusion,
-        policy=policy,
-    )
+    matcher = served(settings, encoder, parts, history, fusion, policy)
     held = held_out_for(parts)
     answers = [matcher.match(e.text, top_k=1) for e in held]
     matcher.close()
@@ -183,3 +248,34 @@ def test_fit_fusion_learns_ranking_calibration_and_no_part(
     assert nomatch_p[nopart].min() > nomatch_p[~nopart].max()
     assert (decisions[nopart] == Decision.NO_MATCH).mean() >= 0.75
     assert not (decisions[~nopart] == Decision.NO_MATCH).any()
+
+
+def test_parts_without_history_are_found_at_least_as_well_as_by_the_best_signal(
+    settings: Settings, encoder: Encoder, parts: list[Part]
+) -> None:
+    # Half the catalog has no labelled text at all, as most of a real catalog has not.
+    unseen = {"BRK-R", "ALT", "WIPER", "MUFF", "OILF", "SPARK"}
+    history, valid = history_for(parts)
+    history = [e for e in history if e.sku not in unseen]
+    valid = [e for e in valid if e.sku not in unseen]
+    report = fit_fusion(
+        settings, encoder, parts, history, valid, folds=3, lexical=BM25Signal, progress=False
+    )
+    matcher = served(settings, encoder, parts, history, report.fusion, report.policy)
+    held = [e for e in held_out_for(parts) if e.sku in unseen]
+    found: dict[str, list[list[str]]] = {}
+    for example in held:
+        answer = matcher.match(example.text, top_k=3)
+        found.setdefault("service", []).append([c.sku for c in answer.candidates])
+        hits, _ = matcher.hits(example.text)
+        for signal in SIGNALS:
+            ranked = sorted(hits.get(signal, []), key=lambda h: -h.score)
+            found.setdefault(signal, []).append([h.sku for h in ranked[:3]])
+    matcher.close()
+
+    def recall(name: str, k: int) -> float:
+        return float(np.mean([e.sku in top[:k] for e, top in zip(held, found[name], strict=True)]))
+
+    for k in (1, 3):
+        best = max(SIGNALS, key=lambda s: recall(s, k))
+        assert recall("service", k) >= recall(best, k), (k, best, recall(best, k), found)

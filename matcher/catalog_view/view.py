@@ -15,6 +15,7 @@ switch, which load the whole catalog) decides anew.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -72,6 +73,8 @@ class CatalogView:
     parts: Mapping[str, Part]
     # Labelled texts of active parts and texts that name no part.
     history: Sequence[Example]
+    # How many of those texts name each active part (absent: none).
+    history_counts: Mapping[str, int]
 
     def part(self, sku: str) -> Part | None:
         return self.parts.get(sku)
@@ -221,6 +224,7 @@ class CatalogViewBuilder:
             common_terms=common_terms((history[i].sku, history_terms[i]) for i in live),
             parts={s: a.part for s, a in analysed.items()},
             history=[history[i] for i in live],
+            history_counts=Counter(sku for i in live if (sku := history[i].sku) is not None),
         )
 
 

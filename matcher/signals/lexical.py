@@ -34,7 +34,7 @@ class BM25Signal:
         n_docs = len(index.doc_skus)
         # Over-fetch: several documents of one part collapse into one hit.
         docs, scores = index.retriever.retrieve(
-            [query_terms], k=min(n_docs, max(k * 8, 50)), show_progress=False, n_threads=1
+            [query_terms], k=min(n_docs, max(k * 8, 50)), show_progress=False, n_threads=0
         )
         catalog_best: dict[str, float] = {}
         history_best: dict[str, float] = {}

@@ -1,0 +1,438 @@
+"""`python -m eval.speed_bench` (`make bench-speed`): the real server, driven over gRPC on
+localhost as a storefront would, against the floor the hardware sets.
+
+- The server: `partmatch serve` in a process of its own, on a state indexed from `--data` with
+  a model trained at `--epochs` (0: the base encoder with head and learned fusion), unless the
+  state already holds one.
+- Single Match calls: one after another (latency alone), then open loop at fixed rates, each
+  request sent at its scheduled time whether or not earlier ones have returned, its latency
+  counted from that time (so queueing shows), then as fast as `--clients` closed-loop clients go.
+- MatchBatch: calls of `--batch` texts, one after another; texts per second.
+- The floor, in this process: one encoder pass for one text, the encoder's throughput in passes
+  of `--batch` texts, and one embedded BM25 query over the catalog.
+Every text is sent once: nothing is answered from a cache. Figures go to `--out` as JSON and
+are printed as a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from eval.provenance import provenance
+from eval.report import provenance_lines
+from indexer.dataset import load_dataset
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "speed-bench-token-0123456789abcdef"
+# Ways a storefront phrases one request: the dataset's texts are reused under each, so every
+# text sent is one the server has not seen.
+FRAMES = ("{}", "need {}", "looking for {}", "hi, {} please", "do you have {}", "{} asap")
+
+
+@dataclass(frozen=True)
+class Run:
+    """What one load pattern measured."""
+
+    name: str
+    sent: int
+    errors: int
+    seconds: float
+    latencies_ms: list[float] = field(repr=False)
+
+    def summary(self) -> dict[str, Any]:
+        ms = np.asarray(self.latencies_ms) if self.latencies_ms else np.zeros(1)
+        return {
+            "run": self.name,
+            "sent": self.sent,
+            "errors": self.errors,
+            "throughput_per_s": round((self.sent - self.errors) / self.seconds, 1),
+            "p50_ms": round(float(np.percentile(ms, 50)), 1),
+            "p95_ms": round(float(np.percentile(ms, 95)), 1),
+            "p99_ms": round(float(np.percentile(ms, 99)), 1),
+        }
+
+
+def distinct_texts(data: Path) -> Iterator[str]:
+    """The dataset's texts, each under every frame in turn: never the same text twice."""
+    dataset = load_dataset(data, splits=("history", "valid", "test"))
+    texts = list(dict.fromkeys(e.text for e in (*dataset.history, *dataset.valid, *dataset.test)))
+    # A frame can make one text into another ("need" + "front pads" is a text of its own).
+    seen: set[str] = set()
+    for frame in FRAMES:
+        for text in texts:
+            framed = frame.format(text)
+            if framed not in seen:
+                seen.add(framed)
+                yield framed
+    raise RuntimeError(f"{data} has too few texts for this benchmark")
+
+
+# -- the server ----------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def prepare_state(data: Path, state: Path, epochs: int, env: dict[str, str]) -> None:
+    """Indexes `data` into `state` and trains a model there, unless it holds both already."""
+    from matcher.config import Settings
+    from matcher.registry import current_version
+
+    settings = Settings.from_env(state_dir=state)
+    cli = [sys.executable, "-m", "cli.main"]
+    if not settings.catalog_db.exists():
+        subprocess.run(
+            [*cli, "index", "--data", str(data), "--state", str(state)], env=env, check=True
+        )
+    if current_version(settings.models_dir) is None:
+        subprocess.run(
+            [*cli, "train", "--data", str(data), "--state", str(state), "--epochs", str(epochs)],
+            env=env,
+            check=True,
+        )
+
+
+class Server:
+    """`partmatch serve` in its own process, stopped on exit."""
+
+    def __init__(self, state: Path, env: dict[str, str]) -> None:
+        self.address = f"127.0.0.1:{free_port()}"
+        # Closed in stop(): the server writes to it for as long as it runs.
+        self.log = tempfile.NamedTemporaryFile(prefix="speed-bench-", suffix=".log")  # noqa: SIM115
+        started = time.perf_counter()
+        command = [sys.executable, "-m", "cli.main", "serve", "--state", str(state)]
+        self.process = subprocess.Popen(
+            [*command, "--address", self.address],
+            env=env,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+        )
+        while b"partmatch serving" not in Path(self.log.name).read_bytes():
+            if self.process.poll() is not None:
+                raise RuntimeError(Path(self.log.name).read_text(errors="replace"))
+            if time.perf_counter() - started > 300:
+                raise RuntimeError("the server did not start within 300 s")
+            time.sleep(0.1)
+        self.startup_s = time.perf_counter() - started
+
+    def peak_rss_mib(self) -> float:
+        for line in Path(f"/proc/{self.process.pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+        return float("nan")
+
+    def stop(self) -> None:
+        self.process.terminate()
+        self.process.wait(30)
+        self.log.close()
+
+
+# -- load patterns -------------------------------------------------------------------------
+
+
+class Client:
+    def __init__(self, address: str) -> None:
+        import grpc
+        from partmatch.v1 import partmatch_pb2 as pb
+        from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
+
+        self.pb = pb
+        self.channel = grpc.insecure_channel(address)
+        self.stub = pb_grpc.MatcherStub(self.channel)
+        self.metadata = (("authorization", f"Bearer {TOKEN}"),)
+
+    def request(self, text: str) -> Any:
+        return self.pb.MatchRequest(text=text)
+
+    def close(self) -> None:
+        self.channel.close()
+
+
+def sequential(client: Client, texts: Iterator[str], count: int) -> Run:
+    latencies, errors = [], 0
+    started = time.perf_counter()
+    for text in itertools.islice(texts, count):
+        sent = time.perf_counter()
+        try:
+            client.stub.Match(client.request(text), metadata=client.metadata, timeout=30)
+        except Exception:
+            errors += 1
+        latencies.append((time.perf_counter() - sent) * 1000)
+    return Run("sequential", count, errors, time.perf_counter() - started, latencies)
+
+
+def open_loop(client: Client, texts: Iterator[str], rate: float, seconds: float) -> Run:
+    """Each request at its scheduled time; latency from that time to the answer."""
+    count = max(1, round(rate * seconds))
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    done = threading.Semaphore(0)
+
+    def finished(scheduled: float) -> Any:
+        def record(future: Any) -> None:
+            nonlocal errors
+            with lock:
+                if future.exception() is not None:
+                    errors += 1
+                else:
+                    latencies.append((time.perf_counter() - scheduled) * 1000)
+            done.release()
+
+        return record
+
+    batch = list(itertools.islice(texts, count))
+    started = time.perf_counter()
+    for i, text in enumerate(batch):
+        scheduled = started + i / rate
+        delay = scheduled - time.perf_counter()
+        if delay > 0:
+            time.sleep(delay)
+        future = client.stub.Match.future(
+            client.request(text), metadata=client.metadata, timeout=60
+        )
+        future.add_done_callback(finished(scheduled))
+    for _ in batch:
+        done.acquire()
+    return Run(f"open loop {rate:g}/s", count, errors, time.perf_counter() - started, latencies)
+
+
+def closed_loop(client: Client, texts: Iterator[str], clients: int, seconds: float) -> Run:
+    """`clients` callers, each sending its next text as soon as the last is answered."""
+    latencies: list[float] = []
+    errors = 0
+    lock = threading.Lock()
+    deadline = time.perf_counter() + seconds
+
+    def caller() -> None:
+        nonlocal errors
+        while time.perf_counter() < deadline:
+            with lock:
+                text = next(texts)
+            sent = time.perf_counter()
+            try:
+                client.stub.Match(client.request(text), metadata=client.metadata, timeout=60)
+                failed = False
+            except Exception:
+                failed = True
+            with lock:
+                latencies.append((time.perf_counter() - sent) * 1000)
+                errors += failed
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=caller) for _ in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sent = len(latencies)
+    return Run(f"max, {clients} clients", sent, errors, time.perf_counter() - started, latencies)
+
+
+def batches(client: Client, texts: Iterator[str], size: int, count: int) -> Run:
+    latencies, errors = [], 0
+    started = time.perf_counter()
+    for _ in range(count):
+        request = client.pb.MatchBatchRequest(
+            requests=[client.request(t) for t in itertools.islice(texts, size)]
+        )
+        sent = time.perf_counter()
+        try:
+            client.stub.MatchBatch(request, metadata=client.metadata, timeout=120)
+        except Exception:
+            errors += 1
+        latencies.append((time.perf_counter() - sent) * 1000)
+    seconds = time.perf_counter() - started
+    return Run(f"MatchBatch of {size}", count * size, errors * size, seconds, latencies)
+
+
+# -- the floor -----------------------------------------------------------------------------
+
+
+def floor(data: Path, model_path: str, texts: Iterator[str], batch: int) -> dict[str, float]:
+    """One encoder pass for one text, the encoder's batched throughput, one BM25 query."""
+    import torch
+
+    from matcher.catalog_view import CatalogViewBuilder
+    from matcher.config import Settings
+    from matcher.encoder import Encoder
+    from matcher.query import Query
+    from matcher.signals.lexical import BM25Signal
+
+    # The server's own setting (matcher.app.load_encoder), or the floor is another machine's.
+    torch.set_num_threads(Settings.from_env().torch_threads)
+    encoder = Encoder(model_path, batch_size=batch)
+    one = []
+    for text in itertools.islice(texts, 30):
+        started = time.perf_counter()
+        encoder.encode([text], remember=False)
+        one.append((time.perf_counter() - started) * 1000)
+    many = list(itertools.islice(texts, batch * 8))
+    started = time.perf_counter()
+    encoder.encode(many, remember=False)
+    throughput = len(many) / (time.perf_counter() - started)
+
+    dataset = load_dataset(data, splits=("history",))
+    view = CatalogViewBuilder(None).build(dataset.catalog, dataset.history)
+    signal, bm25 = BM25Signal(), []
+    for text in itertools.islice(texts, 200):
+        query = Query.parse(text)
+        started = time.perf_counter()
+        signal.search(view, query, 50)
+        bm25.append((time.perf_counter() - started) * 1000)
+    return {
+        "encode_one_ms": round(float(np.median(one)), 2),
+        "encoder_texts_per_s": round(throughput, 1),
+        "bm25_query_ms": round(float(np.median(bm25)), 3),
+    }
+
+
+# -- the run -------------------------------------------------------------------------------
+
+
+def measure(args: argparse.Namespace) -> dict[str, Any]:
+    env = {
+        **os.environ,
+        "HF_HUB_OFFLINE": "1",
+        "TOKENIZERS_PARALLELISM": "false",
+        "PARTMATCH_TOKENS": f"bench:storefront+catalog+staff+admin:{TOKEN}",
+    }
+    env.pop("ES_URL", None)  # the embedded BM25 backend: what the floor measures
+    state = Path(args.state)
+    prepare_state(Path(args.data), state, args.epochs, env)
+    texts = distinct_texts(Path(args.data))
+
+    server = Server(state, env)
+    try:
+        client = Client(server.address)
+        sequential(client, texts, 20)  # warm-up: first calls load lazily
+        runs = [sequential(client, texts, args.sequential)]
+        for rate in args.rates:
+            runs.append(open_loop(client, texts, rate, args.seconds))
+        runs.append(closed_loop(client, texts, args.clients, args.seconds))
+        runs.append(batches(client, texts, args.batch, args.batches))
+        client.close()
+        rss = server.peak_rss_mib()
+        startup = server.startup_s
+    finally:
+        server.stop()
+
+    from matcher.config import Settings
+    from matcher.registry import current_version, open_version
+
+    settings = Settings.from_env(state_dir=state)
+    version = current_version(settings.models_dir)
+    model_path = (
+        str(open_version(settings.models_dir, version).encoder_path)
+        if version
+        else settings.model_path
+    )
+    floors = floor(Path(args.data), model_path, texts, args.batch)
+    summaries = [run.summary() for run in runs]
+    sequential_p50 = summaries[0]["p50_ms"]
+    return {
+        "provenance": provenance(),
+        "data": str(args.data),
+        "model": version,
+        "server": {"startup_s": round(startup, 1), "peak_rss_mib": rss},
+        "floor": floors,
+        "runs": summaries,
+        "ratios": {
+            # The issue's low-load target: service latency against one encode plus one query.
+            "sequential_p50_over_floor": round(
+                sequential_p50 / (floors["encode_one_ms"] + floors["bm25_query_ms"]), 2
+            ),
+            "batch_over_encoder": round(
+                summaries[-1]["throughput_per_s"] / floors["encoder_texts_per_s"], 3
+            ),
+        },
+    }
+
+
+def markdown(figures: dict[str, Any]) -> str:
+    lines = [
+        "# Speed (`make bench-speed`)",
+        "",
+        *provenance_lines(figures["provenance"]),
+        f"Data `{figures['data']}`, model `{figures['model']}`; server start-up "
+        f"{figures['server']['startup_s']} s, peak RSS {figures['server']['peak_rss_mib']} MiB.",
+        "",
+        "| run | sent | errors | throughput/s | p50 ms | p95 ms | p99 ms |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for run in figures["runs"]:
+        lines.append(
+            f"| {run['run']} | {run['sent']} | {run['errors']} | {run['throughput_per_s']} "
+            f"| {run['p50_ms']} | {run['p95_ms']} | {run['p99_ms']} |"
+        )
+    fl, ratio = figures["floor"], figures["ratios"]
+    lines += [
+        "",
+        f"Floor: one encoder pass for one text {fl['encode_one_ms']} ms; encoder "
+        f"{fl['encoder_texts_per_s']} texts/s in passes of the batch size; one BM25 query "
+        f"{fl['bm25_query_ms']} ms. Sequential p50 / (encode + BM25) = "
+        f"{ratio['sequential_p50_over_floor']}; MatchBatch / encoder throughput = "
+        f"{ratio['batch_over_encoder']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m eval.speed_bench", description=__doc__)
+    parser.add_argument("--data", default=str(ROOT / "data" / "sample"))
+    parser.add_argument("--state", help="state directory (default: a fresh temporary one)")
+    parser.add_argument("--epochs", type=int, default=0, help="when training a model (0)")
+    parser.add_argument("--rates", default="10,50,100,200", help="open-loop requests/s")
+    parser.add_argument("--seconds", type=float, default=10.0, help="per open-loop rate")
+    parser.add_argument("--sequential", type=int, default=200, help="one-by-one calls")
+    parser.add_argument("--clients", type=int, default=16, help="closed-loop clients")
+    parser.add_argument("--batch", type=int, default=64, help="texts per MatchBatch")
+    parser.add_argument("--batches", type=int, default=20, help="MatchBatch calls")
+    parser.add_argument("--out", help="write the figures here as JSON")
+    parser.add_argument("--smoke", action="store_true", help="a few seconds: checks it works")
+    args = parser.parse_args(argv)
+    args.rates = [float(r) for r in str(args.rates).split(",") if r]
+    if args.smoke:
+        args.rates, args.seconds, args.sequential = [5.0], 1.0, 5
+        args.clients, args.batch, args.batches = 2, 8, 2
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    temporary = None
+    if args.state is None:
+        temporary = tempfile.mkdtemp(prefix="speed-bench-")
+        args.state = temporary
+    try:
+        figures = measure(args)
+    finally:
+        if temporary:
+            shutil.rmtree(temporary, ignore_errors=True)
+    if args.out:
+        Path(args.out).write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(markdown(figures), end="")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,110 @@
+"""Query encoding: concurrent queries share forward passes, a batch is encoded in one pass, and
+the vectors are those of encoding each text alone."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import numpy as np
+import pytest
+
+from matcher.app import build_matcher
+from matcher.catalog import Part
+from matcher.config import Settings
+from matcher.encoder import Encoder, QueryBatcher
+from matcher.examples import Example
+from matcher.signals.lexical import BM25Signal
+
+
+@pytest.fixture
+def passes(encoder: Encoder) -> Iterator[list[int]]:
+    """The size of every forward pass of the real model, recorded on the way through."""
+    sizes: list[int] = []
+    model = encoder.model
+    real = model.encode
+
+    def recording(sentences: Any, *args: Any, **kwargs: Any) -> Any:
+        sizes.append(len(sentences))
+        return real(sentences, *args, **kwargs)
+
+    model.encode = recording  # type: ignore[method-assign]
+    encoder.forget_queries()
+    try:
+        yield sizes
+    finally:
+        model.encode = real  # type: ignore[method-assign]
+        encoder.forget_queries()
+
+
+def test_concurrent_queries_share_passes_and_get_their_own_vectors(
+    encoder: Encoder, passes: list[int]
+) -> None:
+    # Texts no other test encodes: a known text would need no pass at all.
+    texts = [f"batcher check {i}: rear brake pads for a golf" for i in range(24)]
+    start = threading.Barrier(len(texts))
+
+    def query(text: str) -> np.ndarray:
+        start.wait()
+        return encoder.encode_query(text)
+
+    with ThreadPoolExecutor(len(texts)) as pool:
+        vectors = list(pool.map(query, texts))
+
+    assert sum(passes) == len(texts)
+    # 24 queries arriving together cannot each have had a pass to themselves: while the
+    # first pass ran, the others queued for the next.
+    assert len(passes) < len(texts), passes
+    encoder.forget_queries()
+    alone = np.stack([encoder.encode([t], remember=False)[0] for t in texts])
+    np.testing.assert_allclose(np.stack(vectors), alone, atol=1e-5)
+
+
+def test_a_batch_is_encoded_in_one_pass(
+    settings: Settings,
+    encoder: Encoder,
+    parts: list[Part],
+    history: list[Example],
+    passes: list[int],
+) -> None:
+    matcher = build_matcher(settings, parts, history, encoder=encoder, lexical=BM25Signal())
+    matcher.load(parts, history)
+    texts = ["front brake pads", "alternater for a 2012 golf", "bonnet latch", "wiper blades"]
+    passes.clear()  # the catalog's and history's own passes
+    try:
+        matcher.encode_ahead(texts)
+        answers = [matcher.match(t) for t in texts]
+    finally:
+        matcher.close()
+    assert passes == [len(texts)]
+    assert answers[0].candidates[0].sku == "BRK-F"
+
+
+def test_a_failed_pass_fails_every_query_it_held_and_the_next_pass_works() -> None:
+    # A stand-in for the model: an encoder that fails on demand cannot be made for real.
+    entered, release = threading.Event(), threading.Event()
+    calls: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        calls.append(texts)
+        if len(calls) == 1:
+            entered.set()
+            release.wait(5)  # hold the first pass so that the next queries queue behind it
+            return np.ones((len(texts), 3))
+        if len(calls) == 2:
+            raise RuntimeError("model crashed")
+        return np.zeros((len(texts), 3))
+
+    batcher = QueryBatcher(encode)
+    first = batcher.submit("first")
+    assert entered.wait(5)
+    queued = [batcher.submit(f"queued {i}") for i in range(3)]
+    release.set()
+    assert first.result(5).tolist() == [1.0, 1.0, 1.0]
+    for future in queued:
+        with pytest.raises(RuntimeError, match="model crashed"):
+            future.result(5)
+    assert batcher.submit("after").result(5).tolist() == [0.0, 0.0, 0.0]
+    assert calls[1] == [f"queued {i}" for i in range(3)]

@@ -1,0 +1,40 @@
+"""The speed benchmark in its smoke mode: it starts the real server, drives every load pattern
+over gRPC and measures the floor. Its figures are benchmark output, not asserted here; what is
+checked is that every pattern ran, answered without errors, and sent distinct texts."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from pathlib import Path
+
+import pytest
+
+from eval import speed_bench
+from tests.conftest import tiny_catalog
+from tests.test_training import make_splits, write_data
+
+pytestmark = pytest.mark.slow
+
+
+def test_distinct_texts_never_repeat(tmp_path: Path) -> None:
+    data = write_data(tmp_path / "data", tiny_catalog(), make_splits())
+    texts = list(itertools.islice(speed_bench.distinct_texts(data), 400))
+    assert len(set(texts)) == len(texts) == 400
+
+
+def test_smoke_run_drives_the_real_server(tmp_path: Path) -> None:
+    data = write_data(tmp_path / "data", tiny_catalog(), make_splits())
+    out = tmp_path / "speed.json"
+    state = tmp_path / "state"
+    speed_bench.main(["--data", str(data), "--state", str(state), "--smoke", "--out", str(out)])
+
+    figures = json.loads(out.read_text())
+    runs = {run["run"]: run for run in figures["runs"]}
+    assert set(runs) == {"sequential", "open loop 5/s", "max, 2 clients", "MatchBatch of 8"}
+    assert all(run["errors"] == 0 and run["sent"] > 0 for run in runs.values()), runs
+    assert runs["MatchBatch of 8"]["sent"] == 16
+    # A model was trained for the state, and the server served it.
+    assert figures["model"] == "v0001"
+    assert figures["server"]["peak_rss_mib"] > 100
+    assert figures["floor"]["encoder_texts_per_s"] > 0
