@@ -126,7 +126,6 @@ class FusionReport:
     metrics: dict[str, float | None]
     fusion: LearnedFusion
     policy: DecisionPolicy
-    answers: TopAnswers
 
 
 # Share of the parts named in a fold's held-out texts that the fold's catalog hides.
@@ -234,7 +233,7 @@ def fit_fusion(
     fusion = LearnedFusion(scorer, calibration, nomatch)
     metrics = cross_fitted(answers, halves, fit)
     config = fusion_document(fusion, policy, target)
-    return FusionReport(config, metrics, fusion, policy, answers)
+    return FusionReport(config, metrics, fusion, policy)
 
 
 def _head_or_none(encoder: Encoder, examples: Sequence[Example]) -> Head | None:
