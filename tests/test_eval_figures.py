@@ -356,18 +356,26 @@ def test_bench_quality_leaves_nothing_old_when_it_stops(
     assert "Unfinished: 0 of 2 datasets" in text
 
 
-def test_bench_quality_measures_the_open_sets_on_derived_data(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def bench_derived(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    open_sets: tuple[str, ...],
+    no_code_sets: tuple[str, ...],
+) -> tuple[list[tuple[str, Path]], list[Path], str]:
+    """Runs bench-quality over two fake datasets with these derived variants, recording each
+    derivation (source name, derived folder) and each evaluated folder; returns them with the
+    written BENCHMARKS.md."""
     benchmarks = tmp_path / "BENCHMARKS.md"
     monkeypatch.setattr(bench_quality, "DATASETS", fake_datasets(tmp_path))
-    monkeypatch.setattr(bench_quality, "OPEN_SETS", ("second",))
+    monkeypatch.setattr(bench_quality, "OPEN_SETS", open_sets)
+    monkeypatch.setattr(bench_quality, "NO_CODE_SETS", no_code_sets)
     derived: list[tuple[str, Path]] = []
-    monkeypatch.setattr(
-        bench_quality,
-        "derive_open_set",
-        lambda data, out, *_, **__: derived.append((data.name, out)),
-    )
+
+    def record(data: Path, out: Path, *_: object, **__: object) -> None:
+        derived.append((data.name, out))
+
+    monkeypatch.setattr(bench_quality, "derive_open_set", record)
+    monkeypatch.setattr(bench_quality, "derive_no_code", record)
     evaluated: list[Path] = []
 
     def fake_evaluate(
@@ -378,9 +386,15 @@ def test_bench_quality_measures_the_open_sets_on_derived_data(
 
     monkeypatch.setattr(bench_quality, "evaluate_splits", fake_evaluate)
     bench_quality.main(["--out", str(tmp_path / "out"), "--benchmarks", str(benchmarks)])
+    return derived, evaluated, benchmarks.read_text()
+
+
+def test_bench_quality_measures_the_open_sets_on_derived_data(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    derived, evaluated, text = bench_derived(tmp_path, monkeypatch, ("second",), ())
     assert [name for name, _ in derived] == ["second"]
     assert evaluated[-1] == derived[0][1], "the open set is evaluated on the derived data"
-    text = benchmarks.read_text()
     assert "## second, open set" in text and "python -m eval.open_set" in text
     assert "Unfinished" not in text
 
@@ -388,26 +402,8 @@ def test_bench_quality_measures_the_open_sets_on_derived_data(
 def test_bench_quality_measures_the_no_code_sets_on_derived_data(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    benchmarks = tmp_path / "BENCHMARKS.md"
-    monkeypatch.setattr(bench_quality, "DATASETS", fake_datasets(tmp_path))
-    monkeypatch.setattr(bench_quality, "OPEN_SETS", ())
-    monkeypatch.setattr(bench_quality, "NO_CODE_SETS", ("first",))
-    derived: list[tuple[str, Path]] = []
-    monkeypatch.setattr(
-        bench_quality, "derive_no_code", lambda data, out: derived.append((data.name, out))
-    )
-    evaluated: list[Path] = []
-
-    def fake_evaluate(
-        data: Path, outs: dict[str, Path], *_: object, **__: object
-    ) -> dict[str, dict[str, Any]]:
-        evaluated.append(data)
-        return {"test": summary()}
-
-    monkeypatch.setattr(bench_quality, "evaluate_splits", fake_evaluate)
-    bench_quality.main(["--out", str(tmp_path / "out"), "--benchmarks", str(benchmarks)])
+    derived, evaluated, text = bench_derived(tmp_path, monkeypatch, (), ("first",))
     assert [name for name, _ in derived] == ["first"]
     assert evaluated[-1] == derived[0][1], "the no-code set is evaluated on the derived data"
-    text = benchmarks.read_text()
     assert "## first, no part or model numbers in the texts" in text
     assert "python -m eval.no_code --data" in text and "Unfinished" not in text
