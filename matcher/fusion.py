@@ -111,6 +111,7 @@ FEATURES = (
     *(f"{s}_unseen" for s in UNSEEN_EVIDENCE),
 )
 _COVERAGE = FEATURES.index("coverage")
+_CONFLICT = FEATURES.index("attr_conflict")
 # Query-level evidence that the text names no part at all.
 NOMATCH_FEATURES = (
     "top_p",
@@ -127,6 +128,10 @@ NOMATCH_FEATURES = (
     "top_coverage",
     # The text holds a number that no part of the catalog carries.
     "unmatched_code",
+    # How many stated attributes the best candidate contradicts (another side, size, vehicle,
+    # year): the closest the catalog comes is not what was asked for ("rear brake pads 2021
+    # kia sportage", "wiper blade 28 inch").
+    "top_conflict",
 )
 
 
@@ -167,9 +172,9 @@ def nomatch_features(
     names: Sequence[str] = NOMATCH_FEATURES,
 ) -> np.ndarray:
     """The no-part model's inputs for one query, in the order of `names`: the query-level
-    values of feature_rows, the two best uncalibrated candidate scores and how much of the
-    request the best candidate explains. Training and serving both call this, so the model
-    sees the same features in both."""
+    values of feature_rows, the two best uncalibrated candidate scores, how much of the
+    request the best candidate explains and how many stated attributes it contradicts.
+    Training and serving both call this, so the model sees the same features in both."""
     top = np.sort(raw)[::-1]
     best = int(np.argmax(raw)) if len(raw) else -1
     values = {
@@ -177,6 +182,7 @@ def nomatch_features(
         "top_p": float(top[0]) if len(top) else 0.0,
         "second_p": float(top[1]) if len(top) > 1 else 0.0,
         "top_coverage": float(matrix[best, _COVERAGE]) if best >= 0 else 0.0,
+        "top_conflict": float(matrix[best, _CONFLICT]) if best >= 0 else 0.0,
     }
     return np.asarray([values.get(n, 0.0) for n in names], dtype=float)
 

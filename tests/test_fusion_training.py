@@ -25,7 +25,13 @@ from matcher.decision import Decision, DecisionPolicy
 from matcher.encoder import Encoder
 from matcher.engine import Matcher
 from matcher.examples import Example
-from matcher.fusion import SIGNALS, LearnedFusion
+from matcher.fusion import (
+    NOMATCH_FEATURES,
+    SIGNALS,
+    LearnedFusion,
+    feature_rows,
+    nomatch_features,
+)
 from matcher.fusion_file import load_fusion
 from matcher.signals.lexical import BM25Signal
 
@@ -132,6 +138,23 @@ def served(
         fusion=fusion,
         policy=policy,
     )
+
+
+def test_the_no_part_model_sees_what_the_best_candidate_contradicts() -> None:
+    # "taillight right corolla 2015": the left one is the closest part, and it contradicts the
+    # side; the right one, scored lower, contradicts nothing.
+    skus, matrix, query = feature_rows(
+        {
+            "LEFT": {"lexical": 0.9, "attr_agree": 2.0, "attr_conflict": 1.0},
+            "RIGHT": {"lexical": 0.6, "attr_agree": 3.0},
+        }
+    )
+    assert skus == ["LEFT", "RIGHT"]
+    conflict = NOMATCH_FEATURES.index("top_conflict")
+    assert nomatch_features(np.asarray([0.8, 0.3]), matrix, query)[conflict] == 1.0
+    assert nomatch_features(np.asarray([0.3, 0.8]), matrix, query)[conflict] == 0.0
+    # A model fitted before the feature existed reads only the names it was fitted on.
+    assert len(nomatch_features(np.asarray([0.8, 0.3]), matrix, query, ("top_p",))) == 1
 
 
 def test_nomatch_cut_by_hand() -> None:
