@@ -59,6 +59,9 @@ from matcher.head import Head
 from matcher.ranking import held_for_review
 from matcher.signals.base import Signal
 
+# A no-part cut above every probability: nothing is ever NO_MATCH.
+NEVER_NOMATCH = 1.01
+
 
 @dataclass(frozen=True)
 class TopAnswers:
@@ -94,14 +97,14 @@ class DecisionFit:
     learned_no_part: bool = True
     # The cut where the answers fitted on include no text that names no part: chosen on the
     # out-of-fold rows, or for a served model the cut it was fitted with.
-    fallback_cut: float = 1.01
+    fallback_cut: float = NEVER_NOMATCH
 
     def __call__(self, answers: TopAnswers) -> tuple[Calibration, DecisionPolicy]:
         calibration = _fit_calibration(answers.confidence, answers.correct)
         confidence = calibration(answers.confidence)
         free = ~answers.held
         if not self.learned_no_part:
-            cut = 1.01
+            cut = NEVER_NOMATCH
         elif answers.nopart.any():
             cut = choose_nomatch_cut(answers.nomatch_p, answers.nopart)
         else:
@@ -226,7 +229,7 @@ def fit_fusion(
         fallback_cut=(
             choose_nomatch_cut(nomatch.predict(_nomatch_matrix(rows, scorer)), _nopart_labels(rows))
             if nomatch is not None
-            else 1.01
+            else NEVER_NOMATCH
         ),
     )
     calibration, policy = fit(answers)
@@ -358,8 +361,8 @@ def choose_nomatch_cut(nomatch_p: np.ndarray, is_nopart: np.ndarray) -> float:
     """The lowest cut whose NO_MATCH answers reach NOMATCH_PRECISION (the most no-part texts
     recognised at that precision); where none does, the cut with the best F1."""
     if not is_nopart.any():
-        return 1.01  # never: nothing taught what a text that names no part looks like
-    best_cut, best_f1, precise_cut = 1.01, 0.0, None
+        return NEVER_NOMATCH  # nothing taught what a text that names no part looks like
+    best_cut, best_f1, precise_cut = NEVER_NOMATCH, 0.0, None
     for cut in np.unique(nomatch_p)[::-1]:
         predicted = nomatch_p >= cut
         tp = float((predicted & is_nopart).sum())

@@ -99,9 +99,7 @@ class Encoder:
         self, texts: Sequence[str], progress: bool = False, remember: bool = True
     ) -> np.ndarray:
         """Unit-length float32 vectors, one row per text."""
-        missing = [
-            t for t in dict.fromkeys(texts) if t not in self._known and t not in self._recent
-        ]
+        missing = [t for t in dict.fromkeys(texts) if self._cached(t) is None]
         if missing:
             vectors = self.model.encode(
                 list(missing),
@@ -125,9 +123,7 @@ class Encoder:
     def encode_query(self, text: str) -> np.ndarray:
         """One query's vector: from the cache, or from a pass shared with concurrent queries."""
         with self._lock:
-            vector = self._known.get(text)
-            if vector is None:
-                vector = self._recent.get(text)
+            vector = self._cached(text)
         if vector is not None:
             return vector
         return self._queries.submit(text).result()
@@ -138,10 +134,14 @@ class Encoder:
         with self._lock:
             self._recent.clear()
 
-    def _lookup(self, text: str) -> np.ndarray:
+    def _cached(self, text: str) -> np.ndarray | None:
         vector = self._known.get(text)
+        return vector if vector is not None else self._recent.get(text)
+
+    def _lookup(self, text: str) -> np.ndarray:
+        vector = self._cached(text)
         if vector is None:
-            vector = self._recent[text]
+            raise KeyError(text)
         return vector
 
 
