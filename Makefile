@@ -9,7 +9,7 @@ DEMO_ADDRESS := 127.0.0.1:50151
 export HF_HUB_OFFLINE := 1
 export TOKENIZERS_PARALLELISM := false
 
-.PHONY: install proto data demo test lint es-up es-down bench-quality bench-speed clean
+.PHONY: install proto data demo test lint es-up es-down bench-quality bench-speed bench-speed-scale clean
 
 # Reinstall only when pyproject.toml changes: torch is a few GB.
 $(VENV)/.installed: pyproject.toml setup.py
@@ -52,6 +52,16 @@ bench-quality: install data
 # The real server over gRPC at fixed rates and flat out, MatchBatch, and the floor.
 bench-speed: install data
 	$(PY) -m eval.speed_bench --out BENCHMARKS-speed.json | tee BENCHMARKS-speed.md
+
+# The same over generated catalogs of about 10,000 and 100,000 parts (under var/, never
+# committed), served untrained: training on them takes longer than the benchmark here.
+SCALES := 10000 100000
+bench-speed-scale: install
+	set -o pipefail; for parts in $(SCALES); do \
+	  $(PY) -m indexer.sample_data --out var/scale-$$parts --parts $$parts --history-size 20000 && \
+	  $(PY) -m eval.speed_bench --data var/scale-$$parts --state var/scale-$$parts-state --no-train \
+	    --out BENCHMARKS-speed-$$parts.json | tee BENCHMARKS-speed-$$parts.md || exit 1; \
+	done
 
 clean:
 	rm -rf var .pytest_cache .mypy_cache .ruff_cache partmatch build *.egg-info

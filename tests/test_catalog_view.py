@@ -3,13 +3,19 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from matcher.catalog import Part, make_part
-from matcher.catalog_view import CatalogViewBuilder
+from matcher.catalog_view import CatalogView, CatalogViewBuilder
+from matcher.catalog_view import view as view_module
 from matcher.encoder import Encoder
 from matcher.examples import Example
 from matcher.query import Query
+from matcher.signals.base import Signal
+from matcher.signals.codes import CodeSignal
+from matcher.signals.fuzzy import FuzzySignal
 from matcher.signals.lexical import BM25Signal
+from matcher.signals.semantic import SemanticSignal
 
 
 def test_an_upsert_recomputes_only_the_changed_part(
@@ -44,7 +50,8 @@ def test_retiring_hides_a_part_and_its_history_until_it_comes_back(
     assert all(e.sku != "STEER" for e in retired.history)
     query = Query.parse(labelled[0].text)
     assert all(h.sku != "STEER" for h in bm25.search(retired, query, 10))
-    assert "STEER" not in retired.names.skus and "STEER" not in retired.codes.owners
+    assert "STEER" not in {sku for sku, _ in retired.names.shortlist("steering wheel")}
+    assert all("STEER" not in owners for owners in retired.codes.owners.values())
 
     back = builder.upsert(retired, [steer])
     assert [e for e in back.history if e.sku == "STEER"] == labelled
@@ -56,3 +63,46 @@ def test_an_inactive_part_in_an_upsert_retires_it(parts: list[Part]) -> None:
     view = builder.build(parts, [])
     gone = make_part(sku="ALT", name="alternator", active=False)
     assert "ALT" not in builder.upsert(view, [gone]).parts
+
+
+def _answers(view: CatalogView, signals: list[Signal], texts: list[str]) -> list[list[str]]:
+    return [
+        [h.sku for h in signal.search(view, Query.parse(text), 3)]
+        for signal in signals
+        for text in texts
+    ]
+
+
+def test_a_patched_view_answers_as_one_built_whole(
+    encoder: Encoder, parts: list[Part], history: list[Example]
+) -> None:
+    builder = CatalogViewBuilder(encoder)
+    view = builder.build(parts, history)
+    renamed = make_part(sku="ALT", name="dynamo charging unit", aliases=["generator"])
+    added = make_part(sku="HORN", name="twin tone horn", description="Loud 12V horn.")
+    patched = builder.retire(builder.upsert(view, [renamed, added]), ["MUFF"])
+    whole = builder.build([*(p for p in parts if p.sku != "MUFF"), renamed, added], history)
+
+    # Nothing was rebuilt: the changes sit beside the built indexes.
+    assert patched.names.recent.keys() == {"ALT", "HORN"}
+    assert patched.lexical is not None and patched.lexical.retriever is view.lexical.retriever
+    assert patched.vectors is not None and patched.vectors.catalog is view.vectors.catalog
+    signals = [BM25Signal(), FuzzySignal(), SemanticSignal(encoder), CodeSignal()]
+    texts = ["dynamo", "alternator", "twin tone horn", "exhaust silencer", "front brake pads"]
+    assert _answers(patched, signals, texts) == _answers(whole, signals, texts)
+    assert patched.parts.keys() == whole.parts.keys()
+    assert patched.own_terms == whole.own_terms
+    assert patched.attributes.parts == whole.attributes.parts
+
+
+def test_enough_changes_fold_the_recent_parts_into_a_view_built_whole(
+    parts: list[Part], history: list[Example], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(view_module, "COMPACT_AT", 2)
+    builder = CatalogViewBuilder()
+    view = builder.build(parts, history)
+    for number in range(3):
+        view = builder.upsert(view, [make_part(sku=f"NEW{number}", name=f"wiper motor {number}")])
+    assert view.names.recent == {}
+    hits = BM25Signal().search(view, Query.parse("wiper motor 2"), 1)
+    assert hits[0].sku == "NEW2"

@@ -13,7 +13,9 @@ from rapidfuzz import fuzz, process
 
 from indexer.sample_data import build_catalog, catalog_jsonl, write_sample_dataset
 from indexer.sample_data.__main__ import main
+from indexer.sample_data.catalog import DEFAULT_SEED, generate_parts
 from indexer.sample_data.kinds import KINDS
+from indexer.sample_data.vehicles import VEHICLES
 from indexer.sample_data.vocabulary import NO_PART_TEXTS, WRAPPERS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -113,6 +115,17 @@ def test_catalog_has_about_300_unique_well_formed_parts() -> None:
         assert part["active"] is True
     categories = {_attributes(p)["category"] for p in catalog}
     assert len(categories) >= 12
+
+
+def test_a_scaled_catalog_fits_more_vehicles_not_copies() -> None:
+    parts = [record for _, record in generate_parts(DEFAULT_SEED, part_count=3000)]
+    assert 2900 <= len(parts) <= 3100
+    assert len({p["sku"] for p in parts}) == len(parts)
+    # Distinct variants: no two parts share name and attributes.
+    variants = {(p["name"], json.dumps(p["attributes"], sort_keys=True)) for p in parts}
+    assert len(variants) == len(parts)
+    vehicles = {_attributes(p).get("fits") for p in parts} - {None}
+    assert len(vehicles) > 3 * len(VEHICLES)
 
 
 def test_catalog_has_close_variants_regional_aliases_and_part_numbers() -> None:

@@ -7,6 +7,7 @@ import pytest
 
 from matcher.catalog import Part, make_part
 from matcher.catalog_view import CatalogView, CatalogViewBuilder
+from matcher.catalog_view.name_index import SHORTLIST
 from matcher.encoder import Encoder
 from matcher.examples import Example
 from matcher.query import Query, extract_codes, normalise_code
@@ -131,3 +132,15 @@ def test_semantic_upsert_and_retire(encoder: Encoder, parts: list[Part]) -> None
     assert top(signal, view, "turbo charger") == "TURBO"
     view = builder.retire(view, ["TURBO"])
     assert top(signal, view, "turbo charger") != "TURBO"
+
+
+def test_fuzzy_shortlists_a_large_catalog_without_losing_the_typed_part() -> None:
+    # More names than the shortlist holds: the trigram shortlist decides what is scored.
+    fillers = [
+        make_part(sku=f"F{i:04d}", name=f"Wheel bearing kit {i}") for i in range(SHORTLIST + 50)
+    ]
+    wanted = make_part(sku="ALT", name="Alternator 140A", aliases=["generator"])
+    view = view_of([*fillers, wanted], [])
+    assert view.names.grams is not None
+    assert top(FuzzySignal(), view, "alternater for my car") == "ALT"
+    assert len(view.names.shortlist("wheel bearing")) == SHORTLIST

@@ -31,7 +31,13 @@ def test_smoke_run_drives_the_real_server(tmp_path: Path) -> None:
 
     figures = json.loads(out.read_text())
     runs = {run["run"]: run for run in figures["runs"]}
-    assert set(runs) == {"sequential", "open loop 5/s", "max, 2 clients", "MatchBatch of 8"}
+    assert set(runs) == {
+        "sequential",
+        "open loop 5/s",
+        "max, 2 clients",
+        "MatchBatch of 8",
+        "UpsertParts of one part",
+    }
     assert all(run["errors"] == 0 and run["sent"] > 0 for run in runs.values()), runs
     assert runs["MatchBatch of 8"]["sent"] == 16
     # A model was trained for the state, and the server served it.

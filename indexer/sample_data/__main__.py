@@ -33,10 +33,20 @@ def main(argv: list[str] | None = None) -> int:
         default=DEFAULT_HISTORY_SIZE,
         help="number of history texts (default: %(default)s)",
     )
+    parser.add_argument(
+        "--parts",
+        type=int,
+        help="about how many parts the catalog has (default: the sample's own, about 300); "
+        "a larger one fits the part kinds to more vehicles",
+    )
     args = parser.parse_args(argv)
     if args.history_size < 1:
         parser.error("--history-size must be positive")
-    counts = write_sample_dataset(args.out, seed=args.seed, history_size=args.history_size)
+    if args.parts is not None and args.parts < 1:
+        parser.error("--parts must be positive")
+    counts = write_sample_dataset(
+        args.out, seed=args.seed, history_size=args.history_size, part_count=args.parts
+    )
     for name, count in counts.items():
         print(f"{args.out / name}: {count} rows")
     return 0

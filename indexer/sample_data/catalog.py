@@ -7,6 +7,7 @@ import random
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from indexer.sample_data.fleet import fleet
 from indexer.sample_data.kinds import KINDS, Kind, Size
 from indexer.sample_data.part_numbers import draw_part_number
 from indexer.sample_data.vehicles import VEHICLES, Vehicle
@@ -54,15 +55,47 @@ class GeneratedPart:
         }
 
 
-def _variants(kind: Kind, rng: random.Random) -> list[tuple[str, str, Size | None, Vehicle | None]]:
-    positions: Sequence[str] = kind.positions or ("",)
-    sides: Sequence[str] = ("left", "right") if kind.sided else ("",)
+def _variants(
+    kind: Kind, rng: random.Random, fleet: Sequence[Vehicle], scale: float
+) -> list[tuple[str, str, Size | None, Vehicle | None]]:
     sizes: Sequence[Size | None] = kind.sizes or (None,)
     vehicles: Sequence[Vehicle | None] = (None,)
     if kind.fits:
-        pool = [v for v in VEHICLES if not kind.models or v.model in kind.models]
-        vehicles = rng.sample(pool, min(kind.fits, len(pool)))
-    return [(p, s, z, v) for v in vehicles for z in sizes for p in positions for s in sides]
+        pool = _pool(kind, fleet)
+        vehicles = rng.sample(pool, _fitted(kind, len(pool), scale))
+    return [
+        (p, s, z, v)
+        for v in vehicles
+        for z in sizes
+        for p in kind.positions or ("",)
+        for s in (("left", "right") if kind.sided else ("",))
+    ]
+
+
+def _pool(kind: Kind, fleet: Sequence[Vehicle]) -> list[Vehicle]:
+    return [v for v in fleet if not kind.models or v.model in kind.models]
+
+
+def _fitted(kind: Kind, pool: int, scale: float) -> int:
+    """How many vehicles a kind's variants fit: the sample's own count, times `scale`."""
+    return min(max(kind.fits, round(kind.fits * scale)), pool)
+
+
+def _variant_count(kind: Kind, fleet: Sequence[Vehicle], scale: float) -> int:
+    per_vehicle = max(len(kind.positions), 1) * (2 if kind.sided else 1) * max(len(kind.sizes), 1)
+    return per_vehicle * (_fitted(kind, len(_pool(kind, fleet)), scale) if kind.fits else 1)
+
+
+def _scale_for(part_count: int, fleet: Sequence[Vehicle]) -> float:
+    """The fits multiplier whose catalog comes closest to `part_count` parts."""
+    low, high = 1.0, float(len(fleet))
+    for _ in range(50):
+        middle = (low + high) / 2
+        if sum(_variant_count(k, fleet, middle) for k in KINDS) < part_count:
+            low = middle
+        else:
+            high = middle
+    return high
 
 
 def _display_name(
@@ -95,13 +128,23 @@ def _description(
     return " ".join(sentences)
 
 
-def generate_parts(seed: int) -> list[tuple[GeneratedPart, dict[str, object]]]:
-    """Every catalog variant, in catalog order, paired with its ``catalog.jsonl`` record."""
+def generate_parts(
+    seed: int, part_count: int | None = None
+) -> list[tuple[GeneratedPart, dict[str, object]]]:
+    """Every catalog variant, in catalog order, paired with its ``catalog.jsonl`` record.
+
+    `part_count`: about how many parts (None: the sample's own, about 300). A larger catalog fits
+    each kind to more vehicles of a larger fleet (see fleet.py).
+    """
     rng = random.Random(f"partmatch-catalog-{seed}")
+    vehicles, scale = VEHICLES, 1.0
+    if part_count is not None:
+        vehicles = fleet(seed)
+        scale = _scale_for(part_count, vehicles)
     parts: list[tuple[GeneratedPart, dict[str, object]]] = []
     counters: dict[str, int] = {}
     for kind in KINDS:
-        for position, side, size, vehicle in _variants(kind, rng):
+        for position, side, size, vehicle in _variants(kind, rng, vehicles, scale):
             # Real catalogs have gaps where parts were retired.
             counters[kind.code] = counters.get(kind.code, 0) + rng.choice((1, 1, 1, 2, 3))
             sku = f"PM-{kind.code}-{counters[kind.code]:04d}"

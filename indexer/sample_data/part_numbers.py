@@ -8,6 +8,8 @@ from indexer.sample_data.vehicles import Vehicle
 
 _UPPER = "ABCDEFGHJKLMNPRSTVWXZ"
 _VW_PREFIXES = {"Golf": ("5Q0", "5G0", "1K0"), "Polo": ("6R0", "6Q0", "6C0")}
+# Other models of the group (scaled catalogs, fleet.py).
+_VW_GROUP_PREFIXES = ("3C0", "8V0", "5N0", "4G0", "8K0", "6J0", "3V0")
 
 
 def _letters(rng: random.Random, n: int) -> str:
@@ -26,7 +28,8 @@ def draw_part_number(rng: random.Random, vehicle: Vehicle | None) -> str:
     if style == "vw":
         assert vehicle is not None
         suffix = rng.choice(("", "", "A", "B", "C", "D", "AA", "AB", "AC", "BD"))
-        return f"{rng.choice(_VW_PREFIXES[vehicle.model])}{_digits(rng, 6)}{suffix}"
+        prefixes = _VW_PREFIXES.get(vehicle.model, _VW_GROUP_PREFIXES)
+        return f"{rng.choice(prefixes)}{_digits(rng, 6)}{suffix}"
     if style == "honda":
         code = f"{_letters(rng, 2)}{rng.choice('0123456789A')}"
         return f"{_digits(rng, 5)}-{code}-{rng.choice(('A01', 'A02', 'E01', '003'))}"

@@ -6,6 +6,7 @@ phrasings and cold parts, and every text is kept clear of near-copies of the ear
 
 from __future__ import annotations
 
+import itertools
 import pathlib
 import random
 
@@ -59,13 +60,15 @@ def _history(
     cold_set = set(cold)
     hist_weights = [0.0 if i in cold_set else w for i, w in enumerate(weights)]
     index = list(range(len(parts)))
+    # Accumulated once: `choices` would otherwise add up every part's weight for every text.
+    cumulative = list(itertools.accumulate(hist_weights))
     no_part = _no_part_slots(rng, size)
     rows: list[tuple[str, str]] = []
     for slot in range(size):
         if slot in no_part:
             rows.append((gen.no_part_text(), NO_PART_LABEL))
         else:
-            part = parts[rng.choices(index, hist_weights)[0]]
+            part = parts[rng.choices(index, cum_weights=cumulative)[0]]
             rows.append((gen.part_text(part), part.sku))
     return rows
 
@@ -82,6 +85,7 @@ def _eval_split(
     rng = random.Random(stream)
     gen = TextGen(rng, heldout=True)
     index = list(range(len(parts)))
+    cumulative = list(itertools.accumulate(weights))
     no_part = _no_part_slots(rng, size)
     own = SeenTexts()
     rows: list[tuple[str, str]] = []
@@ -89,7 +93,7 @@ def _eval_split(
     def draw() -> GeneratedPart:
         if rng.random() < COLD_TEST_SHARE:
             return parts[rng.choice(cold)]
-        return parts[rng.choices(index, weights)[0]]
+        return parts[rng.choices(index, cum_weights=cumulative)[0]]
 
     for slot in range(size):
         part = None if slot in no_part else draw()
@@ -113,10 +117,16 @@ def _eval_split(
 
 
 def write_sample_dataset(
-    out_dir: pathlib.Path, seed: int = DEFAULT_SEED, history_size: int = DEFAULT_HISTORY_SIZE
+    out_dir: pathlib.Path,
+    seed: int = DEFAULT_SEED,
+    history_size: int = DEFAULT_HISTORY_SIZE,
+    part_count: int | None = None,
 ) -> dict[str, int]:
-    """Write catalog.jsonl, history.csv, valid.csv and test.csv; return row counts per file."""
-    generated = generate_parts(seed)
+    """Write catalog.jsonl, history.csv, valid.csv and test.csv; return row counts per file.
+
+    `part_count`: about how many parts the catalog has (None: the sample's own, about 300).
+    """
+    generated = generate_parts(seed, part_count)
     parts = [p for p, _ in generated]
     records = [r for _, r in generated]
     weights, cold = _popularity(parts, seed)

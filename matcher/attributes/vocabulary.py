@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from matcher.attributes.measures import measures
 from matcher.attributes.synonyms import VALUE_SYNONYMS, side_synonyms
@@ -68,6 +68,10 @@ class AttributeVocabulary:
     vehicle_words: frozenset[str]
     longest: int
     parts: Mapping[str, PartAttributes]
+    # The attributes compared, decided when the vocabulary is built from the whole catalog and
+    # kept by every change (as the code attributes are: matcher/catalog_view/view.py).
+    comparable: frozenset[str] = frozenset()
+    driver_side: str | None = None
 
     @classmethod
     def build(
@@ -77,39 +81,63 @@ class AttributeVocabulary:
         driver_side: str | None = None,
     ) -> AttributeVocabulary:
         comparable = comparable_attributes(parts)
-        of_part = {p.sku: part_attributes(p, comparable) for p in parts}
-        phrases: dict[Phrase, set[Statement]] = defaultdict(set)
-        own: set[Phrase] = set()
-        typo_prone: set[Phrase] = set()
-        vehicle_words: set[str] = set()
-        sides = side_synonyms(driver_side)
-        for attrs in of_part.values():
-            for attribute, value in attrs.values.items():
-                statement = (attribute, value)
-                canonical = fold(value)
-                for phrase in _value_phrases(value, attrs.values):
-                    phrases[phrase].add(statement)
-                    own.add(phrase)
-                    if canonical not in VALUE_SYNONYMS and not phrase[0].isdigit():
-                        vehicle_words.add(phrase[0])
-                for synonym in (*VALUE_SYNONYMS.get(canonical, ()), *sides.get(canonical, ())):
-                    phrases[tuple(synonym.split())].add(statement)
-                    typo_prone.add(tuple(synonym.split()))
+        empty = cls({}, {}, frozenset(), 1, {}, comparable, driver_side)
+        grown = empty.changed(parts, ())
+        phrases = {p: set(s) for p, s in grown.phrases.items()}
         for word, statements in (learned or {}).items():
             if (word,) not in phrases:
                 for statement in statements:
                     if statement[0] in comparable:
-                        phrases[(word,)].add(statement)
-        typo_targets = {
-            phrase[0]: tuple(sorted(phrases[phrase]))
-            for phrase in own | typo_prone
-            if len(phrase) == 1 and len(phrase[0]) >= 5 and phrase[0].isalpha()
-        }
-        return cls(
+                        phrases.setdefault((word,), set()).add(statement)
+        return replace(
+            grown,
             phrases={p: tuple(sorted(s)) for p, s in phrases.items()},
-            typo_targets=typo_targets,
-            vehicle_words=frozenset(vehicle_words),
             longest=max((len(p) for p in phrases), default=1),
+        )
+
+    def changed(self, upserted: Sequence[Part], removed: Iterable[str]) -> AttributeVocabulary:
+        """The vocabulary after parts changed or were retired. Values only ever join it: a
+        value no live part holds any more is still recognised in a request, and so still
+        compared (it agrees with no candidate), until the next build from the whole catalog."""
+        of_part = {**self.parts, **{p.sku: part_attributes(p, self.comparable) for p in upserted}}
+        for sku in removed:
+            of_part.pop(sku, None)
+        phrases: dict[Phrase, set[Statement]] = {}
+        own: set[Phrase] = set()
+        typo_prone: set[Phrase] = set()
+        vehicle_words: set[str] = set()
+        sides = side_synonyms(self.driver_side)
+        for part in upserted:
+            attrs = of_part[part.sku]
+            for attribute, value in attrs.values.items():
+                statement = (attribute, value)
+                canonical = fold(value)
+                for phrase in _value_phrases(value, attrs.values):
+                    phrases.setdefault(phrase, set()).add(statement)
+                    own.add(phrase)
+                    if canonical not in VALUE_SYNONYMS and not phrase[0].isdigit():
+                        vehicle_words.add(phrase[0])
+                for synonym in (*VALUE_SYNONYMS.get(canonical, ()), *sides.get(canonical, ())):
+                    phrases.setdefault(tuple(synonym.split()), set()).add(statement)
+                    typo_prone.add(tuple(synonym.split()))
+        merged = dict(self.phrases)
+        for phrase, statements in phrases.items():
+            if not statements <= set(merged.get(phrase, ())):
+                merged[phrase] = tuple(sorted(statements.union(merged.get(phrase, ()))))
+        typo_targets = dict(self.typo_targets)
+        typo_targets.update(
+            {
+                phrase[0]: merged[phrase]
+                for phrase in own | typo_prone
+                if len(phrase) == 1 and len(phrase[0]) >= 5 and phrase[0].isalpha()
+            }
+        )
+        return replace(
+            self,
+            phrases=merged,
+            typo_targets=typo_targets,
+            vehicle_words=self.vehicle_words | vehicle_words,
+            longest=max(self.longest, *(len(p) for p in phrases), 1),
             parts=of_part,
         )
 
@@ -193,6 +221,8 @@ def learn_aliases(
 
 def _value_phrases(value: str, siblings: Mapping[str, str]) -> set[Phrase]:
     own = words(value)
+    if not own:
+        return set()  # punctuation alone ("-", "?"): nothing a customer could type
     found = {tuple(own)}
     if len(own) > 1 and any(w.isdigit() for w in own):
         found.add(("".join(own),))  # "F-150" typed "f150", "3 Series" typed "3series"

@@ -44,3 +44,28 @@ class CodeIndex:
             for code, weight in weights.items():
                 owners.setdefault(code, {})[sku] = weight
         return cls(owners, tuple(c for c in owners if len(c) >= NEAR_MISS_MIN_CHARS))
+
+    def changed(
+        self,
+        upserted: Mapping[str, Mapping[str, float]],
+        removed: Mapping[str, Iterable[str]],
+    ) -> CodeIndex:
+        """The index after parts' codes changed (`upserted`: SKU -> part_codes) and parts lost
+        their old codes (`removed`: SKU -> the codes it had). Only the codes touched are copied."""
+        owners = dict(self.owners)
+        codes_changed = False
+        for sku, codes in removed.items():
+            for code in codes:
+                held = {s: w for s, w in owners.get(code, {}).items() if s != sku}
+                if held:
+                    owners[code] = held
+                else:
+                    codes_changed |= owners.pop(code, None) is not None
+        for sku, weights in upserted.items():
+            for code, weight in weights.items():
+                codes_changed |= code not in owners
+                owners[code] = {**owners.get(code, {}), sku: weight}
+        long_codes = self.long_codes
+        if codes_changed:
+            long_codes = tuple(c for c in owners if len(c) >= NEAR_MISS_MIN_CHARS)
+        return CodeIndex(owners, long_codes)

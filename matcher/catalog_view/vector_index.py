@@ -1,10 +1,21 @@
-"""Sentence embeddings of every part's catalog text and of the live labelled history."""
+"""Sentence embeddings of every part's catalog text and of the live labelled history.
+
+The catalog matrix is large (a row per part) and a request reads it whole, so a catalog change
+never copies it: the rows of changed and retired parts are masked, the changed parts' new
+vectors sit in a small recent matrix beside it, and history texts of a changed part point to
+its new row. The view builder folds the recent rows into a new matrix when they grow
+(matcher/catalog_view/view.py).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+# A history text whose part is retired: it neither votes nor counts as a text naming no part.
+RETIRED = -2
 
 
 @dataclass(frozen=True)
@@ -12,5 +23,67 @@ class VectorIndex:
     catalog: np.ndarray
     catalog_skus: list[str]
     history: np.ndarray
-    # Row of each history text's part in `catalog`; -1 for texts that name no part.
+    # Row of each history text's part in `catalog` (or, past its end, in `recent`); -1 for
+    # texts that name no part, RETIRED for texts of retired parts.
     history_rows: np.ndarray
+    # False for a row of a part since changed or retired; None while all are live.
+    alive: np.ndarray | None = None
+    recent: np.ndarray | None = None
+    recent_skus: tuple[str, ...] = ()
+    # Row of each part in `catalog` as built.
+    row_of: Mapping[str, int] = field(default_factory=dict)
+    # Where each built history row pointed, before any change.
+    built_history_rows: np.ndarray | None = None
+
+    @property
+    def skus(self) -> list[str]:
+        """The SKU of each similarity `similarities` returns."""
+        return [*self.catalog_skus, *self.recent_skus] if self.recent_skus else self.catalog_skus
+
+    def similarities(self, query: np.ndarray) -> np.ndarray:
+        """Cosine similarity of the query to every row, built then recent."""
+        sims = self.catalog @ query
+        if self.recent is not None and len(self.recent):
+            sims = np.concatenate([sims, self.recent @ query])
+        return sims
+
+    def changed(self, upserted: Mapping[str, np.ndarray], removed: Collection[str]) -> VectorIndex:
+        """The index after parts' vectors changed (`upserted`: SKU -> vector) and parts were
+        retired (`removed`)."""
+        gone = set(removed) | set(upserted)
+        kept = [i for i, sku in enumerate(self.recent_skus) if sku not in gone]
+        recent_skus = (*(self.recent_skus[i] for i in kept), *upserted)
+        dimension = self.catalog.shape[1]
+        old = self.recent if self.recent is not None else np.zeros((0, dimension), np.float32)
+        new = np.stack(list(upserted.values())) if upserted else np.zeros((0, dimension))
+        recent = np.concatenate([old[kept], new.astype(old.dtype)])
+        alive = self.alive
+        rows = [self.row_of[sku] for sku in gone if sku in self.row_of]
+        if rows:
+            alive = np.ones(len(self.catalog_skus), bool) if alive is None else alive.copy()
+            alive[rows] = False
+        built = self.history_rows if self.built_history_rows is None else self.built_history_rows
+        return replace(
+            self,
+            alive=alive,
+            recent=recent,
+            recent_skus=recent_skus,
+            history_rows=self._point(built, alive, recent_skus),
+            built_history_rows=built,
+        )
+
+    def _point(
+        self, built: np.ndarray, alive: np.ndarray | None, recent_skus: tuple[str, ...]
+    ) -> np.ndarray:
+        """History rows pointed at each part's live row: its built row, or its recent row."""
+        if alive is None:
+            return built
+        target = np.where(alive, np.arange(len(self.catalog_skus)), RETIRED)
+        offset = len(self.catalog_skus)
+        for position, sku in enumerate(recent_skus):
+            if sku in self.row_of:
+                target[self.row_of[sku]] = offset + position
+        rows = built.copy()
+        named = rows >= 0
+        rows[named] = target[rows[named]]
+        return rows

@@ -3,8 +3,15 @@
 A view holds the active parts, the live labelled history (texts of active parts and texts
 that name no part) and every in-process search structure over them. What a part's change does
 not touch — another part's analysed text, names, codes and vector — is carried over from the
-previous view, not recomputed; only the structures that cannot be patched in place (the BM25
-index) are rebuilt from the carried-over pieces.
+previous view, not recomputed. The large structures (BM25, trigram and vector indexes) are not
+rebuilt either: the changed parts sit in a small recent segment beside each, and the old
+entries are masked (see each index's module), so that a change costs milliseconds whatever the
+catalog's size. Once COMPACT_AT parts have changed, or a retired part with history comes back,
+the next change builds the view whole from the carried-over pieces.
+
+Two things a change does not redo until then: the words common to many parts' labelled texts
+(coverage's filler words) and the customers' aliases learned from history. Both are read from
+the history, which a catalog change does not alter.
 
 Which attributes hold the parts' own numbers (matcher/catalog_view/code_attributes.py) is
 decided when a view is built from the whole catalog, and kept by every upsert and retirement:
@@ -17,7 +24,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -33,6 +40,10 @@ from matcher.catalog_view.vector_index import VectorIndex
 from matcher.coverage import common_terms, own_terms
 from matcher.encoder import Encoder
 from matcher.examples import Example
+
+# Parts changed since the view was built whole before the next change builds it whole again:
+# each search scores the recent segment's parts one by one.
+COMPACT_AT = 256
 
 
 @dataclass(frozen=True)
@@ -53,6 +64,8 @@ class CatalogView:
     stored_history: tuple[Example, ...]
     stored_history_terms: tuple[list[str], ...]
     stored_history_vectors: np.ndarray | None
+    # Positions in stored_history of each part's labelled texts.
+    stored_history_of: Mapping[str, tuple[int, ...]]
     part_vectors: Mapping[str, np.ndarray]
     names: NameIndex
     codes: CodeIndex
@@ -128,26 +141,73 @@ class CatalogViewBuilder:
         )
 
     def upsert(self, view: CatalogView, parts: Sequence[Part]) -> CatalogView:
-        analysed = dict(view.analysed)
-        part_vectors = dict(view.part_vectors)
-        changed = []
-        for part in parts:
-            if part.active:
-                analysed[part.sku] = _analyse(part, view.code_attributes)
-                changed.append(part)
-            else:
-                analysed.pop(part.sku, None)
-                part_vectors.pop(part.sku, None)
+        # The last word on each SKU counts: an active version is upserted, an inactive one
+        # retires the part.
+        final = {p.sku: p for p in parts}
+        changed = [p for p in final.values() if p.active]
+        retired = [s for s, p in final.items() if not p.active and s in view.analysed]
+        analysed, part_vectors = _without(view, retired)
+        analysed.update({p.sku: _analyse(p, view.code_attributes) for p in changed})
         if self.encoder is not None and changed:
             vectors = self.encoder.encode([p.catalog_text() for p in changed])
             part_vectors.update({p.sku: v for p, v in zip(changed, vectors, strict=True)})
-        return self._with(view, analysed, part_vectors)
+        revived = any(
+            p.sku not in view.analysed and p.sku in view.stored_history_of for p in changed
+        )
+        if revived or len(view.names.recent) + len(changed) > COMPACT_AT:
+            return self._with(view, analysed, part_vectors)
+        return self._patched(view, analysed, part_vectors, [p.sku for p in changed], retired)
 
     def retire(self, view: CatalogView, skus: Iterable[str]) -> CatalogView:
-        gone = set(skus)
-        analysed = {s: a for s, a in view.analysed.items() if s not in gone}
-        part_vectors = {s: v for s, v in view.part_vectors.items() if s not in gone}
-        return self._with(view, analysed, part_vectors)
+        gone = [s for s in dict.fromkeys(skus) if s in view.analysed]
+        return self._patched(view, *_without(view, gone), [], gone)
+
+    def _patched(
+        self,
+        view: CatalogView,
+        analysed: dict[str, _Analysed],
+        part_vectors: dict[str, np.ndarray],
+        changed: list[str],
+        retired: list[str],
+    ) -> CatalogView:
+        """The view after `changed` parts were upserted and `retired` ones retired, every
+        large structure patched rather than rebuilt."""
+        upserted = {s: analysed[s] for s in changed}
+        old = {s: view.analysed[s] for s in [*changed, *retired] if s in view.analysed}
+        own = dict(view.own_terms)
+        for sku in retired:
+            own.pop(sku, None)
+        for sku, item in upserted.items():
+            labelled = (view.stored_history_terms[i] for i in view.stored_history_of.get(sku, ()))
+            own[sku] = frozenset(item.terms).union(*labelled)
+        history, history_counts = view.history, view.history_counts
+        if any(s in history_counts for s in retired):
+            history = [e for e in history if e.sku not in retired]
+            history_counts = {s: n for s, n in history_counts.items() if s not in retired}
+        parts = dict(view.parts)
+        for sku in retired:
+            del parts[sku]
+        parts.update({s: a.part for s, a in upserted.items()})
+        return replace(
+            view,
+            analysed=analysed,
+            part_vectors=part_vectors,
+            names=view.names.changed({s: a.names for s, a in upserted.items()}, retired),
+            codes=view.codes.changed(
+                {s: a.codes for s, a in upserted.items()}, {s: a.codes for s, a in old.items()}
+            ),
+            lexical=None
+            if view.lexical is None
+            else view.lexical.changed({s: a.terms for s, a in upserted.items()}, retired),
+            vectors=None
+            if view.vectors is None
+            else view.vectors.changed({s: part_vectors[s] for s in upserted}, retired),
+            attributes=view.attributes.changed([a.part for a in upserted.values()], retired),
+            own_terms=own,
+            parts=parts,
+            history=history,
+            history_counts=history_counts,
+        )
 
     def _with(
         self,
@@ -201,12 +261,14 @@ class CatalogViewBuilder:
                 history_rows=np.asarray(
                     [row_of.get(history[i].sku or "", -1) for i in live], dtype=int
                 ),
+                row_of=row_of,
             )
         return CatalogView(
             analysed=analysed,
             stored_history=history,
             stored_history_terms=history_terms,
             stored_history_vectors=history_vectors,
+            stored_history_of=_positions(e.sku for e in history),
             part_vectors=part_vectors,
             names=NameIndex.build((s, a.names) for s, a in analysed.items()),
             codes=CodeIndex.build((s, a.codes) for s, a in analysed.items()),
@@ -226,6 +288,25 @@ class CatalogViewBuilder:
             history=[history[i] for i in live],
             history_counts=Counter(sku for i in live if (sku := history[i].sku) is not None),
         )
+
+
+def _without(
+    view: CatalogView, skus: Iterable[str]
+) -> tuple[dict[str, _Analysed], dict[str, np.ndarray]]:
+    """Copies of the view's analysed parts and part vectors without the given parts."""
+    analysed, part_vectors = dict(view.analysed), dict(view.part_vectors)
+    for sku in skus:
+        analysed.pop(sku, None)
+        part_vectors.pop(sku, None)
+    return analysed, part_vectors
+
+
+def _positions(skus: Iterable[str | None]) -> dict[str, tuple[int, ...]]:
+    positions: dict[str, list[int]] = {}
+    for i, sku in enumerate(skus):
+        if sku is not None:
+            positions.setdefault(sku, []).append(i)
+    return {sku: tuple(p) for sku, p in positions.items()}
 
 
 def _analyse(part: Part, coded: frozenset[str]) -> _Analysed:

@@ -1,4 +1,5 @@
-"""Fuzzy string similarity (rapidfuzz) of the query to every part's name and aliases.
+"""Fuzzy string similarity (rapidfuzz) of the query to the parts' names and aliases (all of
+them, or in a large catalog those that share most character trigrams with it).
 
 Catches typos ("alternater") and word order ("pads brake front") that BM25 misses.
 """
@@ -18,16 +19,17 @@ class FuzzySignal:
     def search(self, view: CatalogView, query: Query, k: int) -> list[Hit]:
         names = view.names
         text = utils.default_process(query.text)
-        if not text or not names.choices:
+        if not text:
             return []
         # WRatio mixes full, partial and token-order ratios: it scores "front brake pads" high
         # inside "hi need front brake pads for a 2012 golf" while penalising loose overlaps.
         matches = process.extract(
-            text, names.choices, scorer=fuzz.WRatio, limit=max(k * 4, 20), score_cutoff=40
+            text, names.shortlist(text), scorer=fuzz.WRatio, limit=max(k * 4, 20), score_cutoff=40
         )
-        token_set = {i: fuzz.token_set_ratio(text, names.choices[i]) / 100.0 for _, _, i in matches}
-        best = best_per_sku((names.skus[i], score / 100.0) for _, score, i in matches)
-        best_set = best_per_sku((names.skus[i], token_set[i]) for _, _, i in matches)
+        best = best_per_sku((sku, score / 100.0) for _, score, (sku, _) in matches)
+        best_set = best_per_sku(
+            (sku, fuzz.token_set_ratio(text, name) / 100.0) for name, _, (sku, _) in matches
+        )
         hits = [
             Hit(sku, score, features={"fuzzy_wratio": score, "fuzzy_token_set": best_set[sku]})
             for sku, score in best.items()

@@ -29,21 +29,10 @@ class BM25Signal:
     def search(self, view: CatalogView, query: Query, k: int) -> list[Hit]:
         index = view.lexical
         query_terms = terms(f"{query.text} {query.vehicle}")
-        if index is None or index.retriever is None or not query_terms:
+        if index is None or not query_terms:
             return []
-        n_docs = len(index.doc_skus)
         # Over-fetch: several documents of one part collapse into one hit.
-        docs, scores = index.retriever.retrieve(
-            [query_terms], k=min(n_docs, max(k * 8, 50)), show_progress=False, n_threads=0
-        )
-        catalog_best: dict[str, float] = {}
-        history_best: dict[str, float] = {}
-        for doc, score in zip(docs[0].tolist(), scores[0].tolist(), strict=True):
-            if score <= 0:
-                continue
-            target = history_best if index.is_history[doc] else catalog_best
-            sku = index.doc_skus[doc]
-            target[sku] = max(target.get(sku, 0.0), float(score))
+        catalog_best, history_best = index.search(query_terms, max(k * 8, 50))
         return lexical_hits(catalog_best, history_best, k)
 
 
