@@ -14,10 +14,10 @@ SIZE = "size"
 
 def compare(stated: Stated, part: PartAttributes) -> tuple[Mark, ...]:
     marks = []
-    for attribute, values in sorted(stated.values.items()):
+    for attribute, values in sorted(stated.folded.items()):
         value = part.values.get(attribute)
         if value is not None:
-            agrees = fold(value) in {fold(v) for v in values}
+            agrees = fold(value) in values
             marks.append(Mark(attribute, stated.said.get(attribute, ""), value, agrees))
     if stated.years and part.years is not None:
         first, last = part.years

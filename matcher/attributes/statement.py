@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from rapidfuzz.distance import OSA
 
@@ -29,6 +30,12 @@ class Stated:
 
     def __bool__(self) -> bool:
         return bool(self.values or self.years or self.measures)
+
+    @cached_property
+    def folded(self) -> Mapping[str, frozenset[str]]:
+        """`values` folded, once per request: every candidate is compared with them, and a
+        large catalog's vehicle names one model by hundreds of values."""
+        return {a: frozenset(fold(v) for v in values) for a, values in self.values.items()}
 
     @property
     def words(self) -> frozenset[str]:
