@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 
 from matcher.catalog import Part, make_part
-from matcher.catalog_view import CatalogView, CatalogViewBuilder
+from matcher.catalog_view import CatalogView, CatalogViewBuilder, ann
 from matcher.catalog_view import view as view_module
+from matcher.catalog_view.vector_index import VectorIndex
 from matcher.encoder import Encoder
 from matcher.examples import Example
 from matcher.query import Query
@@ -106,3 +107,25 @@ def test_enough_changes_fold_the_recent_parts_into_a_view_built_whole(
     assert view.names.recent == {}
     hits = BM25Signal().search(view, Query.parse("wiper motor 2"), 1)
     assert hits[0].sku == "NEW2"
+
+
+def test_a_large_vector_matrix_is_searched_approximately_and_still_masked(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(ann, "MIN_ROWS", 100)
+    rng = np.random.default_rng(7)
+    rows = rng.standard_normal((2000, 32)).astype(np.float32)
+    rows /= np.linalg.norm(rows, axis=1, keepdims=True)
+    skus = [f"P{i}" for i in range(len(rows))]
+    index = VectorIndex.build(rows, skus, rows[:0], np.zeros(0, dtype=int))
+    assert index.catalog_ann is not None
+    # A row is found by its own vector, from the few clusters probed.
+    for row in (0, 777, 1999):
+        found, sims = index.nearest(rows[row], 5)
+        assert found[0] == row and sims[0] == pytest.approx(1.0, abs=1e-5)
+    # A changed part answers with its new vector, a retired one not at all.
+    moved = -rows[5]
+    changed = index.changed({"P5": moved}, ["P9"])
+    assert changed.skus[changed.nearest(moved, 1)[0][0]] == "P5"
+    assert 5 not in changed.nearest(rows[5], 10)[0]
+    assert 9 not in changed.nearest(rows[9], 10)[0]

@@ -5,6 +5,9 @@ never copies it: the rows of changed and retired parts are masked, the changed p
 vectors sit in a small recent matrix beside it, and history texts of a changed part point to
 its new row. The view builder folds the recent rows into a new matrix when they grow
 (matcher/catalog_view/view.py).
+
+Large matrices are searched approximately (matcher/catalog_view/ann.py); every search returns
+only the nearest rows, so that a request never sorts the whole catalog.
 """
 
 from __future__ import annotations
@@ -13,6 +16,8 @@ from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field, replace
 
 import numpy as np
+
+from matcher.catalog_view.ann import ApproximateIndex
 
 # A history text whose part is retired: it neither votes nor counts as a text naming no part.
 RETIRED = -2
@@ -34,18 +39,58 @@ class VectorIndex:
     row_of: Mapping[str, int] = field(default_factory=dict)
     # Where each built history row pointed, before any change.
     built_history_rows: np.ndarray | None = None
+    # Over `catalog` and `history` as built, when they are large.
+    catalog_ann: ApproximateIndex | None = None
+    history_ann: ApproximateIndex | None = None
+
+    @classmethod
+    def build(
+        cls,
+        catalog: np.ndarray,
+        catalog_skus: list[str],
+        history: np.ndarray,
+        history_rows: np.ndarray,
+    ) -> VectorIndex:
+        return cls(
+            catalog=catalog,
+            catalog_skus=catalog_skus,
+            history=history,
+            history_rows=history_rows,
+            row_of={sku: i for i, sku in enumerate(catalog_skus)},
+            catalog_ann=ApproximateIndex.over(catalog),
+            history_ann=ApproximateIndex.over(history),
+        )
 
     @property
     def skus(self) -> list[str]:
-        """The SKU of each similarity `similarities` returns."""
+        """The SKU of each row: built rows first, then recent ones."""
         return [*self.catalog_skus, *self.recent_skus] if self.recent_skus else self.catalog_skus
 
-    def similarities(self, query: np.ndarray) -> np.ndarray:
-        """Cosine similarity of the query to every row, built then recent."""
-        sims = self.catalog @ query
+    def nearest(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Rows and cosine similarities of the k live parts most similar to the query."""
+        dead = 0 if self.alive is None else len(self.alive) - int(self.alive.sum())
+        rows, sims = _nearest(self.catalog, self.catalog_ann, query, k + dead)
+        if self.alive is not None:
+            live = self.alive[rows]
+            rows, sims = rows[live], sims[live]
         if self.recent is not None and len(self.recent):
+            rows = np.concatenate([rows, len(self.catalog_skus) + np.arange(len(self.recent))])
             sims = np.concatenate([sims, self.recent @ query])
+        return _best(rows, sims, k)
+
+    def similarity(self, query: np.ndarray, rows: np.ndarray) -> np.ndarray:
+        """Cosine similarity of the query to the given rows, built or recent."""
+        built = len(self.catalog_skus)
+        sims = np.empty(len(rows), dtype=np.float32)
+        old = rows < built
+        sims[old] = self.catalog[rows[old]] @ query
+        if self.recent is not None and (~old).any():
+            sims[~old] = self.recent[rows[~old] - built] @ query
         return sims
+
+    def nearest_history(self, query: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Positions and similarities of the k history texts most similar to the query."""
+        return _nearest(self.history, self.history_ann, query, k)
 
     def changed(self, upserted: Mapping[str, np.ndarray], removed: Collection[str]) -> VectorIndex:
         """The index after parts' vectors changed (`upserted`: SKU -> vector) and parts were
@@ -87,3 +132,21 @@ class VectorIndex:
         named = rows >= 0
         rows[named] = target[rows[named]]
         return rows
+
+
+def _nearest(
+    matrix: np.ndarray, ann: ApproximateIndex | None, query: np.ndarray, k: int
+) -> tuple[np.ndarray, np.ndarray]:
+    if ann is not None:
+        return ann.search(query, min(k, len(matrix)))
+    return _best(np.arange(len(matrix)), matrix @ query, k)
+
+
+def _best(rows: np.ndarray, sims: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """The k best (row, similarity) pairs, best first, ties to the lower row."""
+    if k < len(sims):
+        # Partitioned first: sorting every row would cost more than the rest of the search.
+        keep = np.argpartition(-sims, k - 1)[:k] if k > 0 else np.zeros(0, dtype=int)
+        rows, sims = rows[keep], sims[keep]
+    order = np.lexsort((rows, -sims))
+    return rows[order], sims[order]

@@ -250,7 +250,7 @@ class CatalogViewBuilder:
             skus = list(analysed)
             row_of = {s: i for i, s in enumerate(skus)}
             dimension = history_vectors.shape[1]
-            vectors = VectorIndex(
+            vectors = VectorIndex.build(
                 catalog=(
                     np.stack([part_vectors[s] for s in skus])
                     if skus
@@ -261,7 +261,6 @@ class CatalogViewBuilder:
                 history_rows=np.asarray(
                     [row_of.get(history[i].sku or "", -1) for i in live], dtype=int
                 ),
-                row_of=row_of,
             )
         return CatalogView(
             analysed=analysed,

@@ -24,44 +24,38 @@ class SemanticSignal:
         if state is None or not view.parts:
             return []
         q = self.encoder.encode_query(query.text)
-        catalog_sims = np.maximum(state.similarities(q), 0.0)
-        n_parts = len(catalog_sims)
-        history_best = np.zeros(n_parts)
-        votes = np.zeros(n_parts)
+        rows, sims = state.nearest(q, k)
+        catalog_sims = dict(zip(rows.tolist(), np.maximum(sims, 0.0).tolist(), strict=True))
+        history_best: dict[int, float] = {}
+        votes: dict[int, float] = {}
         nopart_sim = 0.0
-        if len(state.history_rows):
-            history_sims = state.history @ q
-            n = min(NEIGHBOURS, len(history_sims))
-            nearest = np.argpartition(-history_sims, n - 1)[:n]
-            for i in nearest:
-                row, sim = int(state.history_rows[i]), max(0.0, float(history_sims[i]))
-                if row == RETIRED:
-                    continue
-                if row < 0:
-                    nopart_sim = max(nopart_sim, sim)
-                else:
-                    history_best[row] = max(history_best[row], sim)
-                    votes[row] += 1.0 / n
-        combined = np.maximum(catalog_sims, history_best)
-        if state.alive is not None:
-            # Rows of parts since changed or retired: never proposed.
-            combined[: len(state.alive)][~state.alive] = -1.0
-        k = min(k, len(combined))
-        # Partitioned first: sorting every part would cost more than the rest of the search.
-        top = np.argpartition(-combined, k - 1)[:k] if k < len(combined) else np.arange(k)
-        top = top[np.lexsort((top, -combined[top]))]
+        positions, history_sims = state.nearest_history(q, NEIGHBOURS)
+        for position, similarity in zip(positions.tolist(), history_sims.tolist(), strict=True):
+            row, sim = int(state.history_rows[position]), max(0.0, similarity)
+            if row == RETIRED:
+                continue
+            if row < 0:
+                nopart_sim = max(nopart_sim, sim)
+            else:
+                history_best[row] = max(history_best.get(row, 0.0), sim)
+                votes[row] = votes.get(row, 0.0) + 1.0 / len(positions)
+        # A part near a history text but not among the nearest parts: its own similarity too.
+        others = np.asarray([r for r in history_best if r not in catalog_sims], dtype=int)
+        if len(others):
+            extra = np.maximum(state.similarity(q, others), 0.0).tolist()
+            catalog_sims.update(zip(others.tolist(), extra, strict=True))
+        combined = {r: max(c, history_best.get(r, 0.0)) for r, c in catalog_sims.items()}
         skus = state.skus
         return [
             Hit(
-                skus[i],
-                float(combined[i]),
+                skus[row],
+                score,
                 features={
-                    "sem_catalog": float(catalog_sims[i]),
-                    "sem_history": float(history_best[i]),
-                    "knn_vote": float(votes[i]),
+                    "sem_catalog": catalog_sims[row],
+                    "sem_history": history_best.get(row, 0.0),
+                    "knn_vote": votes.get(row, 0.0),
                     "sem_nopart": nopart_sim,
                 },
             )
-            for i in top
-            if combined[i] >= 0
+            for row, score in sorted(combined.items(), key=lambda item: (-item[1], item[0]))[:k]
         ]
