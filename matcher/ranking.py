@@ -37,22 +37,22 @@ class Ranking:
         for "right mirror") placed below every candidate that agrees on that attribute and
         conflicts with none, and no more confident than those. A candidate that says nothing
         about it (brake pads for "right tail light") promotes nothing."""
-        place: list[float] = []
-        confidence: list[float] = []
+        place = [float(i) for i in range(len(self.candidates))]
+        confidence = [c.confidence for c in self.candidates]
+        # Read once per candidate: every pair of candidates is compared below.
+        clean_agreements = [
+            None if conflicts(c.features) else agreeing_attributes(c.features)
+            for c in self.candidates
+        ]
         for i, candidate in enumerate(self.candidates):
-            place.append(float(i))
-            confidence.append(candidate.confidence)
             contested = conflicting_attributes(candidate.features)
             if not contested:
                 continue
-            for j, other in enumerate(self.candidates):
-                if (
-                    j > i
-                    and not conflicts(other.features)
-                    and contested <= agreeing_attributes(other.features)
-                ):
+            for j in range(i + 1, len(self.candidates)):
+                agreed = clean_agreements[j]
+                if agreed is not None and contested <= agreed:
                     place[i] = j + 0.5
-                    confidence[i] = min(confidence[i], other.confidence)
+                    confidence[i] = min(confidence[i], self.candidates[j].confidence)
         if place == sorted(place):
             return self
         order = sorted(range(len(place)), key=lambda i: place[i])
