@@ -53,19 +53,19 @@ class CodeIndex:
         """The index after parts' codes changed (`upserted`: SKU -> part_codes) and parts lost
         their old codes (`removed`: SKU -> the codes it had). Only the codes touched are copied."""
         owners = dict(self.owners)
-        codes_changed = False
         for sku, codes in removed.items():
             for code in codes:
                 held = {s: w for s, w in owners.get(code, {}).items() if s != sku}
                 if held:
                     owners[code] = held
                 else:
-                    codes_changed |= owners.pop(code, None) is not None
+                    owners.pop(code, None)
+        added: list[str] = []
         for sku, weights in upserted.items():
             for code, weight in weights.items():
-                codes_changed |= code not in owners
+                if code not in owners and len(code) >= NEAR_MISS_MIN_CHARS:
+                    added.append(code)
                 owners[code] = {**owners.get(code, {}), sku: weight}
-        long_codes = self.long_codes
-        if codes_changed:
-            long_codes = tuple(c for c in owners if len(c) >= NEAR_MISS_MIN_CHARS)
-        return CodeIndex(owners, long_codes)
+        # Codes no part holds any more stay in the near-miss space until the next build: they
+        # find no owner, and filtering them out would read every code of the catalog.
+        return CodeIndex(owners, self.long_codes + tuple(added))
