@@ -1,6 +1,6 @@
 """Approximate nearest neighbours over a large matrix of unit vectors (faiss, inverted file).
 
-Reading every vector costs a request about 0.15 ms per thousand rows, memory-bound: nothing on
+Reading every vector costs a request 0.15–0.3 ms per thousand rows here, memory-bound: nothing on
 a few thousand parts, most of the request on a hundred thousand. Above `MIN_ROWS`, rows are
 clustered once when the view is built (k-means over the rows, `4 * sqrt(n)` clusters) and a
 search reads only the `PROBES` clusters nearest the query: on the 10,000-part generated
