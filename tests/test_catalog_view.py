@@ -117,7 +117,7 @@ def test_a_large_vector_matrix_is_searched_approximately_and_still_masked(
     rows = rng.standard_normal((2000, 32)).astype(np.float32)
     rows /= np.linalg.norm(rows, axis=1, keepdims=True)
     skus = [f"P{i}" for i in range(len(rows))]
-    index = VectorIndex.build(rows, skus, rows[:0], np.zeros(0, dtype=int))
+    index = VectorIndex.build(rows, skus, rows[:0], [])
     assert index.catalog_ann is not None
     # A row is found by its own vector, from the few clusters probed.
     for row in (0, 777, 1999):

@@ -12,7 +12,7 @@ only the nearest rows, so that a request never sorts the whole catalog.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -49,14 +49,17 @@ class VectorIndex:
         catalog: np.ndarray,
         catalog_skus: list[str],
         history: np.ndarray,
-        history_rows: np.ndarray,
+        history_skus: Sequence[str | None],
     ) -> VectorIndex:
+        """From each part's vector and SKU, and each history text's vector and SKU (None for
+        a text that names no part)."""
+        row_of = {sku: i for i, sku in enumerate(catalog_skus)}
         return cls(
             catalog=catalog,
             catalog_skus=catalog_skus,
             history=history,
-            history_rows=history_rows,
-            row_of={sku: i for i, sku in enumerate(catalog_skus)},
+            history_rows=np.asarray([row_of.get(s or "", -1) for s in history_skus], dtype=int),
+            row_of=row_of,
             catalog_ann=ApproximateIndex.over(catalog),
             history_ann=ApproximateIndex.over(history),
         )

@@ -177,9 +177,16 @@ class CatalogViewBuilder:
         own = dict(view.own_terms)
         for sku in retired:
             own.pop(sku, None)
-        for sku, item in upserted.items():
-            labelled = (view.stored_history_terms[i] for i in view.stored_history_of.get(sku, ()))
-            own[sku] = frozenset(item.terms).union(*labelled)
+        own.update(
+            own_terms(
+                {s: a.terms for s, a in upserted.items()},
+                (
+                    (s, view.stored_history_terms[i])
+                    for s in upserted
+                    for i in view.stored_history_of.get(s, ())
+                ),
+            )
+        )
         history, history_counts = view.history, view.history_counts
         if any(s in history_counts for s in retired):
             history = [e for e in history if e.sku not in retired]
@@ -248,7 +255,6 @@ class CatalogViewBuilder:
         vectors = None
         if history_vectors is not None:
             skus = list(analysed)
-            row_of = {s: i for i, s in enumerate(skus)}
             dimension = history_vectors.shape[1]
             vectors = VectorIndex.build(
                 catalog=(
@@ -258,9 +264,7 @@ class CatalogViewBuilder:
                 ),
                 catalog_skus=skus,
                 history=history_vectors[live] if live else np.zeros((0, dimension), np.float32),
-                history_rows=np.asarray(
-                    [row_of.get(history[i].sku or "", -1) for i in live], dtype=int
-                ),
+                history_skus=[history[i].sku for i in live],
             )
         return CatalogView(
             analysed=analysed,
