@@ -301,19 +301,20 @@ def upserts(client: Client, parts: Sequence[Any], count: int) -> Run:
 # -- the floor -----------------------------------------------------------------------------
 
 
-def floor(data: Path, model_path: str, texts: Iterator[str], batch: int) -> dict[str, float]:
+def floor(
+    data: Path, state: Path, model_path: str, texts: Iterator[str], batch: int
+) -> dict[str, Any]:
     """One encoder pass for one text, the encoder's batched throughput, one BM25 query."""
-    import torch
-
+    from matcher.app import open_encoder
     from matcher.catalog_view import CatalogViewBuilder
     from matcher.config import Settings
-    from matcher.encoder import Encoder
     from matcher.query import Query
     from matcher.signals.lexical import BM25Signal
 
-    # The server's own setting (matcher.app.load_encoder), or the floor is another machine's.
-    torch.set_num_threads(Settings.from_env().torch_threads)
-    encoder = Encoder(model_path, batch_size=batch)
+    # The server's own runtime and threads (matcher.app.load_encoder), or the floor is
+    # another machine's.
+    encoder = open_encoder(Settings.from_env(state_dir=state), model_path)
+    encoder.batch_size = batch
     one = []
     for text in itertools.islice(texts, 30):
         started = time.perf_counter()
@@ -333,6 +334,7 @@ def floor(data: Path, model_path: str, texts: Iterator[str], batch: int) -> dict
         signal.search(view, query, 50)
         bm25.append((time.perf_counter() - started) * 1000)
     return {
+        "encoder_runtime": encoder.runtime,
         "encode_one_ms": round(float(np.median(one)), 2),
         "encoder_texts_per_s": round(throughput, 1),
         "bm25_query_ms": round(float(np.median(bm25)), 3),
@@ -381,7 +383,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         if version
         else settings.model_path
     )
-    floors = floor(Path(args.data), model_path, texts, args.batch)
+    floors = floor(Path(args.data), state, model_path, texts, args.batch)
     summaries = [run.summary() for run in runs]
     sequential_p50 = summaries[0]["p50_ms"]
     batch = next(s for s in summaries if s["run"].startswith("MatchBatch"))
@@ -425,7 +427,8 @@ def markdown(figures: dict[str, Any]) -> str:
     fl, ratio = figures["floor"], figures["ratios"]
     lines += [
         "",
-        f"Floor: one encoder pass for one text {fl['encode_one_ms']} ms; encoder "
+        f"Floor ({fl.get('encoder_runtime', 'torch')} encoder): one encoder pass for one "
+        f"text {fl['encode_one_ms']} ms; encoder "
         f"{fl['encoder_texts_per_s']} texts/s in passes of the batch size; one BM25 query "
         f"{fl['bm25_query_ms']} ms. Sequential p50 / (encode + BM25) = "
         f"{ratio['sequential_p50_over_floor']}; MatchBatch / encoder throughput = "

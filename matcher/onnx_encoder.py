@@ -1,0 +1,110 @@
+"""The encoder's forward pass on ONNX Runtime, from an export the indexer wrote.
+
+Measured here (2 cores, all-MiniLM-L6-v2, one thread, the sample's dev texts): one short text
+in 4-5 ms against 11-16 ms with PyTorch, and two to three times the batched throughput, with
+the same vectors (cosine to PyTorch's >= 0.9999). The int8 variant (weights quantised per
+channel) halves that again, but its vectors move (mean cosine 0.992, minimum 0.984), so it
+is opt-in and keeps its own embedding cache.
+
+An export directory (indexer/encoder_export.py writes it, atomically):
+    model.onnx          the transformer, token ids in, last hidden state out
+    model-int8.onnx     the same, weights quantised to int8
+    tokenizer.json      the model's own (fast) tokenizer
+    export.json         inputs, maximum sequence length, dimension, source fingerprint
+Pooling (mean over tokens) and normalisation happen here: the export refuses models that pool
+any other way.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+EXPORT_META = "export.json"
+FP32_FILE = "model.onnx"
+INT8_FILE = "model-int8.onnx"
+TOKENIZER_FILE = "tokenizer.json"
+# Texts per forward pass. Texts are sorted by length first, so a pass pads little; passes of
+# 32 kept the most throughput here on 2 cores (64 pads more, 16 pays more calls).
+PASS_SIZE = 32
+
+
+def export_dir(state_dir: Path, fingerprint: str) -> Path:
+    """Where the export of the model with this fingerprint lives."""
+    return state_dir / "encoders" / fingerprint
+
+
+def has_export(state_dir: Path, fingerprint: str) -> bool:
+    return (export_dir(state_dir, fingerprint) / EXPORT_META).is_file()
+
+
+@dataclass(frozen=True)
+class ExportInfo:
+    inputs: tuple[str, ...]
+    max_seq_length: int
+    lowercase: bool
+    pad_id: int
+    pad_token: str
+    dimension: int
+    fingerprint: str
+
+    @classmethod
+    def read(cls, directory: Path) -> ExportInfo:
+        raw = json.loads((directory / EXPORT_META).read_text(encoding="utf-8"))
+        return cls(**{**raw, "inputs": tuple(raw["inputs"])})
+
+    def to_json(self) -> str:
+        return json.dumps({**asdict(self), "inputs": list(self.inputs)}, indent=2)
+
+
+class OnnxEncoder:
+    """Texts to unit-length float32 vectors, as the sentence-transformers model would give."""
+
+    def __init__(self, directory: Path, *, int8: bool = False, threads: int = 1) -> None:
+        # Imported here: only servers configured for ONNX need the runtime.
+        import onnxruntime as ort
+        from tokenizers import Tokenizer
+
+        self.directory = directory
+        self.int8 = int8
+        self.info = ExportInfo.read(directory)
+        self.dimension = self.info.dimension
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        model = directory / (INT8_FILE if int8 else FP32_FILE)
+        self._session = ort.InferenceSession(
+            str(model), options, providers=["CPUExecutionProvider"]
+        )
+        self._tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
+        self._tokenizer.enable_truncation(self.info.max_seq_length)
+        self._tokenizer.enable_padding(pad_id=self.info.pad_id, pad_token=self.info.pad_token)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
+        order = np.argsort([len(t) for t in texts], kind="stable")
+        for start in range(0, len(texts), PASS_SIZE):
+            rows = order[start : start + PASS_SIZE]
+            vectors[rows] = self._pass([texts[i] for i in rows])
+        return vectors
+
+    def _pass(self, texts: list[str]) -> np.ndarray:
+        if self.info.lowercase:
+            texts = [t.lower() for t in texts]
+        encodings = self._tokenizer.encode_batch(texts)
+        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
+        feeds: dict[str, Any] = {
+            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+            "attention_mask": mask,
+            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+        }
+        hidden = self._session.run(None, {k: feeds[k] for k in self.info.inputs})[0]
+        weights = mask[..., None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)
