@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
 
 from matcher.catalog import Part
 from matcher.query import extract_codes, normalise_code
@@ -14,6 +17,10 @@ from matcher.query import extract_codes, normalise_code
 FREE_TEXT_WEIGHT = 0.9
 # A code this long with one character wrong is still recognisably that code.
 NEAR_MISS_MIN_CHARS = 6
+# Two codes of at least NEAR_MISS_MIN_CHARS one edit apart share their first or their last
+# AFFIX characters (an edit in the first three leaves the last three alone, and the other way
+# round), so a typed code is compared only with the codes that share one of its ends.
+AFFIX = 3
 
 
 def part_codes(part: Part, code_attributes: Collection[str]) -> dict[str, float]:
@@ -33,8 +40,10 @@ def part_codes(part: Part, code_attributes: Collection[str]) -> dict[str, float]
 class CodeIndex:
     # Normalised code -> {sku: weight}.
     owners: Mapping[str, Mapping[str, float]]
-    # The codes long enough to be told apart from a typo of another: the near-miss search space.
-    long_codes: tuple[str, ...] = ()
+    # The codes long enough to be told apart from a typo of another (the near-miss space),
+    # by their first and by their last AFFIX characters.
+    by_prefix: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    by_suffix: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, codes: Iterable[tuple[str, Mapping[str, float]]]) -> CodeIndex:
@@ -43,7 +52,40 @@ class CodeIndex:
         for sku, weights in codes:
             for code, weight in weights.items():
                 owners.setdefault(code, {})[sku] = weight
-        return cls(owners, tuple(c for c in owners if len(c) >= NEAR_MISS_MIN_CHARS))
+        prefixes: dict[str, list[str]] = {}
+        suffixes: dict[str, list[str]] = {}
+        for code in owners:
+            if len(code) >= NEAR_MISS_MIN_CHARS:
+                prefixes.setdefault(code[:AFFIX], []).append(code)
+                suffixes.setdefault(code[-AFFIX:], []).append(code)
+        return cls(
+            owners,
+            {k: tuple(v) for k, v in prefixes.items()},
+            {k: tuple(v) for k, v in suffixes.items()},
+        )
+
+    def near_misses(self, code: str, limit: int = 5) -> list[str]:
+        """Up to `limit` codes one edit away from `code` (none for a short code)."""
+        if len(code) < NEAR_MISS_MIN_CHARS:
+            return []
+        shortlist = {
+            *self.by_prefix.get(code[:AFFIX], ()),
+            *self.by_suffix.get(code[-AFFIX:], ()),
+        }
+        found = process.extract(
+            code, shortlist, scorer=Levenshtein.distance, score_cutoff=1, limit=None
+        )
+        # Sorted, so that equally near codes come out the same way on every run.
+        return sorted(other for other, distance, _ in found if distance == 1)[:limit]
+
+    def with_near_misses(self, codes: Iterable[str]) -> CodeIndex:
+        """This index with `codes` added to the near-miss space; only their groups are copied."""
+        prefixes, suffixes = dict(self.by_prefix), dict(self.by_suffix)
+        for code in codes:
+            if len(code) >= NEAR_MISS_MIN_CHARS:
+                prefixes[code[:AFFIX]] = (*prefixes.get(code[:AFFIX], ()), code)
+                suffixes[code[-AFFIX:]] = (*suffixes.get(code[-AFFIX:], ()), code)
+        return replace(self, by_prefix=prefixes, by_suffix=suffixes)
 
     def changed(
         self,
@@ -63,9 +105,9 @@ class CodeIndex:
         added: list[str] = []
         for sku, weights in upserted.items():
             for code, weight in weights.items():
-                if code not in owners and len(code) >= NEAR_MISS_MIN_CHARS:
+                if code not in owners:
                     added.append(code)
                 owners[code] = {**owners.get(code, {}), sku: weight}
         # Codes no part holds any more stay in the near-miss space until the next build: they
-        # find no owner, and filtering them out would read every code of the catalog.
-        return CodeIndex(owners, self.long_codes + tuple(added))
+        # find no owner.
+        return CodeIndex(owners, self.by_prefix, self.by_suffix).with_near_misses(added)

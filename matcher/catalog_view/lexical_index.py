@@ -91,14 +91,8 @@ class LexicalIndex:
         catalog: dict[str, float] = {}
         history: dict[str, float] = {}
         if self.retriever is not None:
-            docs, scores = self.retriever.retrieve(
-                [query_terms],
-                k=min(len(self.doc_skus), fetch),
-                show_progress=False,
-                n_threads=0,
-                weight_mask=self.alive,
-            )
-            for doc, score in zip(docs[0].tolist(), scores[0].tolist(), strict=True):
+            docs, scores = self._top(query_terms, min(len(self.doc_skus), fetch))
+            for doc, score in zip(docs.tolist(), scores.tolist(), strict=True):
                 if score <= 0:
                     continue
                 target = history if self.is_history[doc] else catalog
@@ -109,6 +103,25 @@ class LexicalIndex:
             if score > 0:
                 catalog[sku] = score
         return catalog, history
+
+    def _top(self, query_terms: list[str], k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The k best documents of the built index and their scores, from the term-by-document
+        score matrix bm25s built. bm25s's own scoring adds each term's postings with
+        np.add.at, which took 18 ms a query at 100,000 parts; one term's postings are
+        distinct documents, so a plain indexed add gives the same sums far faster."""
+        assert self.retriever is not None
+        matrix, vocabulary = self.retriever.scores, self.retriever.vocab_dict
+        data, indices, pointers = matrix["data"], matrix["indices"], matrix["indptr"]
+        scores = np.zeros(len(self.doc_skus), dtype=np.float32)
+        for term in query_terms:
+            token = vocabulary.get(term)
+            if token is not None:
+                start, end = pointers[token], pointers[token + 1]
+                scores[indices[start:end]] += data[start:end]
+        if self.alive is not None:
+            scores *= self.alive
+        top = np.argpartition(-scores, k - 1)[:k] if k < len(scores) else np.arange(len(scores))
+        return top, scores[top]
 
     def _score(self, query_terms: list[str], counts: Counter[str]) -> float:
         """Lucene's BM25, as bm25s computes it, with the built index's statistics."""

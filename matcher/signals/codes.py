@@ -8,11 +8,7 @@ without a person.
 
 from __future__ import annotations
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
 from matcher.catalog_view import CatalogView
-from matcher.catalog_view.code_index import NEAR_MISS_MIN_CHARS
 from matcher.query import Query
 from matcher.signals.base import Hit
 
@@ -29,15 +25,7 @@ class CodeSignal:
         near: dict[str, float] = {}
         if not scores:
             for code in query.codes:
-                if len(code) < NEAR_MISS_MIN_CHARS:
-                    continue
-                for other, _, _ in process.extract(
-                    code,
-                    view.codes.long_codes,
-                    scorer=Levenshtein.distance,
-                    score_cutoff=1,
-                    limit=5,
-                ):
+                for other in view.codes.near_misses(code):
                     _score_owners(view, other, NEAR_MISS_WEIGHT, near)
         hits = [Hit(sku, score) for sku, score in scores.items()]
         hits += [Hit(sku, score, {"code_near": 1.0}) for sku, score in near.items()]
