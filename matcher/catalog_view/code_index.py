@@ -9,6 +9,7 @@ from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
 from matcher.catalog import Part
+from matcher.catalog_view.layered import Layered
 from matcher.query import extract_codes, normalise_code
 
 # Codes found in free text count for less than the part's own numbers (its code attributes,
@@ -79,13 +80,19 @@ class CodeIndex:
         return sorted(other for other, distance, _ in found if distance == 1)[:limit]
 
     def with_near_misses(self, codes: Iterable[str]) -> CodeIndex:
-        """This index with `codes` added to the near-miss space; only their groups are copied."""
-        prefixes, suffixes = dict(self.by_prefix), dict(self.by_suffix)
+        """This index with `codes` added to the near-miss space."""
+        prefixes: dict[str, tuple[str, ...]] = {}
+        suffixes: dict[str, tuple[str, ...]] = {}
         for code in codes:
             if len(code) >= NEAR_MISS_MIN_CHARS:
-                prefixes[code[:AFFIX]] = (*prefixes.get(code[:AFFIX], ()), code)
-                suffixes[code[-AFFIX:]] = (*suffixes.get(code[-AFFIX:], ()), code)
-        return replace(self, by_prefix=prefixes, by_suffix=suffixes)
+                start, end = code[:AFFIX], code[-AFFIX:]
+                prefixes[start] = (*prefixes.get(start, self.by_prefix.get(start, ())), code)
+                suffixes[end] = (*suffixes.get(end, self.by_suffix.get(end, ())), code)
+        return replace(
+            self,
+            by_prefix=Layered.of(self.by_prefix).changed(prefixes),
+            by_suffix=Layered.of(self.by_suffix).changed(suffixes),
+        )
 
     def changed(
         self,
@@ -94,20 +101,30 @@ class CodeIndex:
     ) -> CodeIndex:
         """The index after parts' codes changed (`upserted`: SKU -> part_codes) and parts lost
         their old codes (`removed`: SKU -> the codes it had). Only the codes touched are copied."""
-        owners = dict(self.owners)
+        updates: dict[str, Mapping[str, float]] = {}
+        dropped: set[str] = set()
+
+        def held(code: str) -> Mapping[str, float]:
+            if code in updates:
+                return updates[code]
+            return {} if code in dropped else self.owners.get(code, {})
+
         for sku, codes in removed.items():
             for code in codes:
-                held = {s: w for s, w in owners.get(code, {}).items() if s != sku}
-                if held:
-                    owners[code] = held
+                rest = {s: w for s, w in held(code).items() if s != sku}
+                if rest:
+                    updates[code] = rest
                 else:
-                    owners.pop(code, None)
+                    updates.pop(code, None)
+                    dropped.add(code)
         added: list[str] = []
         for sku, weights in upserted.items():
             for code, weight in weights.items():
-                if code not in owners:
+                if code not in self.owners and code not in updates:
                     added.append(code)
-                owners[code] = {**owners.get(code, {}), sku: weight}
+                updates[code] = {**held(code), sku: weight}
+                dropped.discard(code)
         # Codes no part holds any more stay in the near-miss space until the next build: they
         # find no owner.
-        return CodeIndex(owners, self.by_prefix, self.by_suffix).with_near_misses(added)
+        owners = Layered.of(self.owners).changed(updates, dropped)
+        return replace(self, owners=owners).with_near_misses(added)

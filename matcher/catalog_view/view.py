@@ -34,6 +34,7 @@ from matcher.attributes.vocabulary import Statement
 from matcher.catalog import Part
 from matcher.catalog_view.code_attributes import code_attributes
 from matcher.catalog_view.code_index import CodeIndex, part_codes
+from matcher.catalog_view.layered import Layered
 from matcher.catalog_view.lexical_index import LexicalIndex
 from matcher.catalog_view.name_index import NameIndex, processed_names
 from matcher.catalog_view.vector_index import VectorIndex
@@ -146,27 +147,31 @@ class CatalogViewBuilder:
         final = {p.sku: p for p in parts}
         changed = [p for p in final.values() if p.active]
         retired = [s for s, p in final.items() if not p.active and s in view.analysed]
-        analysed, part_vectors = _without(view, retired)
-        analysed.update({p.sku: _analyse(p, view.code_attributes) for p in changed})
+        fresh = {p.sku: _analyse(p, view.code_attributes) for p in changed}
+        vectors: dict[str, np.ndarray] = {}
         if self.encoder is not None and changed:
-            vectors = self.encoder.encode([p.catalog_text() for p in changed])
-            part_vectors.update({p.sku: v for p, v in zip(changed, vectors, strict=True)})
+            encoded = self.encoder.encode([p.catalog_text() for p in changed])
+            vectors = {p.sku: v for p, v in zip(changed, encoded, strict=True)}
+        analysed = Layered.of(view.analysed).changed(fresh, retired)
+        part_vectors = Layered.of(view.part_vectors).changed(vectors, retired)
         revived = any(
             p.sku not in view.analysed and p.sku in view.stored_history_of for p in changed
         )
         if revived or len(view.names.recent) + len(changed) > COMPACT_AT:
             return self._with(view, analysed, part_vectors)
-        return self._patched(view, analysed, part_vectors, [p.sku for p in changed], retired)
+        return self._patched(view, analysed, part_vectors, list(fresh), retired)
 
     def retire(self, view: CatalogView, skus: Iterable[str]) -> CatalogView:
         gone = [s for s in dict.fromkeys(skus) if s in view.analysed]
-        return self._patched(view, *_without(view, gone), [], gone)
+        analysed = Layered.of(view.analysed).changed({}, gone)
+        part_vectors = Layered.of(view.part_vectors).changed({}, gone)
+        return self._patched(view, analysed, part_vectors, [], gone)
 
     def _patched(
         self,
         view: CatalogView,
-        analysed: dict[str, _Analysed],
-        part_vectors: dict[str, np.ndarray],
+        analysed: Mapping[str, _Analysed],
+        part_vectors: Mapping[str, np.ndarray],
         changed: list[str],
         retired: list[str],
     ) -> CatalogView:
@@ -174,10 +179,7 @@ class CatalogViewBuilder:
         large structure patched rather than rebuilt."""
         upserted = {s: analysed[s] for s in changed}
         old = {s: view.analysed[s] for s in [*changed, *retired] if s in view.analysed}
-        own = dict(view.own_terms)
-        for sku in retired:
-            own.pop(sku, None)
-        own.update(
+        own = Layered.of(view.own_terms).changed(
             own_terms(
                 {s: a.terms for s, a in upserted.items()},
                 (
@@ -185,16 +187,14 @@ class CatalogViewBuilder:
                     for s in upserted
                     for i in view.stored_history_of.get(s, ())
                 ),
-            )
+            ),
+            retired,
         )
         history, history_counts = view.history, view.history_counts
         if any(s in history_counts for s in retired):
             history = [e for e in history if e.sku not in retired]
             history_counts = {s: n for s, n in history_counts.items() if s not in retired}
-        parts = dict(view.parts)
-        for sku in retired:
-            del parts[sku]
-        parts.update({s: a.part for s, a in upserted.items()})
+        parts = Layered.of(view.parts).changed({s: a.part for s, a in upserted.items()}, retired)
         return replace(
             view,
             analysed=analysed,
@@ -219,15 +219,16 @@ class CatalogViewBuilder:
     def _with(
         self,
         view: CatalogView,
-        analysed: dict[str, _Analysed],
-        part_vectors: dict[str, np.ndarray],
+        analysed: Mapping[str, _Analysed],
+        part_vectors: Mapping[str, np.ndarray],
     ) -> CatalogView:
+        """The view built whole; its mappings flattened back into plain dicts."""
         return self._assemble(
-            analysed,
+            dict(analysed),
             view.stored_history,
             view.stored_history_terms,
             view.stored_history_vectors,
-            part_vectors,
+            dict(part_vectors),
             view.learned_aliases,
             view.code_attributes,
         )
@@ -291,17 +292,6 @@ class CatalogViewBuilder:
             history=[history[i] for i in live],
             history_counts=Counter(sku for i in live if (sku := history[i].sku) is not None),
         )
-
-
-def _without(
-    view: CatalogView, skus: Iterable[str]
-) -> tuple[dict[str, _Analysed], dict[str, np.ndarray]]:
-    """Copies of the view's analysed parts and part vectors without the given parts."""
-    analysed, part_vectors = dict(view.analysed), dict(view.part_vectors)
-    for sku in skus:
-        analysed.pop(sku, None)
-        part_vectors.pop(sku, None)
-    return analysed, part_vectors
 
 
 def _positions(skus: Iterable[str | None]) -> dict[str, tuple[int, ...]]:
