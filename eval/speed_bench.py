@@ -103,13 +103,17 @@ def prepare_state(data: Path, state: Path, epochs: int | None, env: dict[str, st
     cli = [sys.executable, "-m", "cli.main"]
     if not settings.catalog_db.exists():
         subprocess.run(
-            [*cli, "index", "--data", str(data), "--state", str(state)], env=env, check=True
+            [*cli, "index", "--data", str(data), "--state", str(state)],
+            env=env,
+            check=True,
+            stdout=sys.stderr,  # stdout is the report (make bench-speed tees it to a file)
         )
     if epochs is not None and current_version(settings.models_dir) is None:
         subprocess.run(
             [*cli, "train", "--data", str(data), "--state", str(state), "--epochs", str(epochs)],
             env=env,
             check=True,
+            stdout=sys.stderr,
         )
 
 
