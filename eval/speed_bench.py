@@ -431,7 +431,7 @@ def markdown(figures: dict[str, Any]) -> str:
     fl, ratio = figures["floor"], figures["ratios"]
     lines += [
         "",
-        f"Floor ({fl.get('encoder_runtime', 'torch')} encoder): one encoder pass for one "
+        f"Floor ({fl['encoder_runtime']} encoder): one encoder pass for one "
         f"text {fl['encode_one_ms']} ms; encoder "
         f"{fl['encoder_texts_per_s']} texts/s in passes of the batch size; one BM25 query "
         f"{fl['bm25_query_ms']} ms. Sequential p50 / (encode + BM25) = "
