@@ -195,6 +195,33 @@ def test_trainer_trains_on_the_composed_batches(encoder: Encoder, base_settings:
     assert not np.allclose(model.encode([text]), before, atol=1e-4)
 
 
+def test_length_sorted_loss_is_the_stock_loss_on_less_padding(base_settings: Settings) -> None:
+    import torch
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
+
+    from indexer.training.st_trainer import LengthSortedLoss
+
+    model = SentenceTransformer(base_settings.model_path, device="cpu")
+    model.eval()  # no dropout: both paths must then give the same numbers
+    # Columns of different widths, each with one long text among short ones.
+    anchors = ["pads", "front brake pads for my 2014 golf estate please, the ones with sensors"]
+    anchors += ["oil filter", "wiper"]
+    positives = ["Front Brake Pad Set", "Rear Brake Pad Set", "Oil Filter", "Wiper Blade 24in"]
+    negatives = ["alternator", "bonnet latch", "spark plugs", "silencer box for the exhaust"]
+    columns = [model.tokenize(texts) for texts in (anchors, positives, negatives)]
+    assert len({int(c["input_ids"].shape[1]) for c in columns}) == 3
+    labels = torch.zeros(len(anchors))
+
+    ours = LengthSortedLoss(model, scale=20.0, chunk=3)
+    stock = MultipleNegativesRankingLoss(model, scale=20.0)
+    with torch.no_grad():
+        for sorted_vectors, column in zip(ours.embed_by_length(columns), columns, strict=True):
+            expected = model(dict(column))["sentence_embedding"]
+            assert torch.allclose(sorted_vectors, expected, atol=1e-5)
+        assert torch.isclose(ours(columns, labels), stock(columns, labels), atol=1e-5)
+
+
 def test_train_fine_tunes_registers_and_promotes(settings: Settings, tmp_path: Path) -> None:
     splits = make_splits()
     data = write_data(tmp_path / "data", tiny_catalog(), splits)

@@ -8,6 +8,8 @@ transformers Trainer, which `partmatch` needs for nothing else.
   keeps identical texts apart, not two texts of one part);
 - `PartmatchTrainer`: the trainer with that sampler and without the model-card callback,
   which would otherwise copy training texts into the saved model's README;
+- `LengthSortedLoss`: MultipleNegativesRankingLoss that embeds a batch's texts in chunks of
+  similar length, so a short text is not padded to the longest of its column;
 - `EpochMeter`: the per-epoch timings, losses and progress bars that `TrainReport` holds.
 """
 
@@ -20,8 +22,10 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import torch
 from sentence_transformers import SentenceTransformerTrainer
 from sentence_transformers.base.sampler import DefaultBatchSampler
+from sentence_transformers.sentence_transformer.losses import MultipleNegativesRankingLoss
 from tqdm.auto import tqdm
 from transformers import TrainerCallback
 
@@ -32,6 +36,11 @@ if TYPE_CHECKING:
     from transformers import TrainerControl, TrainerState, TrainingArguments
 
 log = logging.getLogger("indexer.training.trainer")
+
+# Texts per forward pass in LengthSortedLoss. On 2 CPU cores, 20 steps of 32 banking77
+# triplets took 2.19 s a step with the stock loss, 1.52 s in chunks of 32 and 1.24 s in
+# chunks of 16 or 8: below 16 the padding saved no longer pays for the extra passes.
+LENGTH_CHUNK = 16
 
 
 class PartDisjointBatchSampler(DefaultBatchSampler):
@@ -95,6 +104,53 @@ class PartmatchTrainer(SentenceTransformerTrainer):
         # It would record sample training texts (customer wording) as the card's widget
         # examples, written into every saved model's README.
         return None
+
+
+class LengthSortedLoss(MultipleNegativesRankingLoss):
+    """MultipleNegativesRankingLoss over embeddings computed in chunks of similar length.
+
+    The stock loss runs a column per forward pass, padded to its longest text; with a long
+    tail of customer texts, a batch of 32 pays for its one chatty message 32 times over (on
+    banking77, 35 padded tokens a text where the median text has 13). Embedding all columns'
+    texts sorted by length, `chunk` at a time, computes the same vectors from far fewer
+    tokens: each text's vector depends on its own tokens alone.
+    """
+
+    def __init__(self, model: Any, scale: float, chunk: int) -> None:
+        super().__init__(model, scale=scale)
+        self.chunk = chunk
+
+    def forward(self, sentence_features: Any, labels: torch.Tensor) -> torch.Tensor:
+        if getattr(self.model.tokenizer, "padding_side", "right") != "right":
+            # Cutting rows to their length below assumes padding at the end.
+            return super().forward(sentence_features, labels)
+        columns = list(sentence_features)
+        return self.compute_loss_from_embeddings(self.embed_by_length(columns), labels)
+
+    def embed_by_length(self, columns: Sequence[dict[str, torch.Tensor]]) -> list[torch.Tensor]:
+        width = max(int(c["input_ids"].shape[1]) for c in columns)
+        # Padded on the right, a row cut to any width at or above its own length keeps all
+        # its tokens; the zeros added here are masked out like the tokenizer's own padding.
+        merged = {
+            key: torch.cat(
+                [
+                    torch.nn.functional.pad(c[key], (0, width - int(c[key].shape[1])))
+                    for c in columns
+                ]
+            )
+            for key in columns[0]
+            if isinstance(columns[0][key], torch.Tensor) and columns[0][key].dim() == 2
+        }
+        lengths = merged["attention_mask"].sum(dim=1)
+        order = torch.argsort(lengths, stable=True)
+        pieces = []
+        for start in range(0, len(order), self.chunk):
+            rows = order[start : start + self.chunk]
+            cut = int(lengths[rows].max())
+            features = {key: value[rows, :cut] for key, value in merged.items()}
+            pieces.append(self.model(features)["sentence_embedding"])
+        embeddings = torch.cat(pieces)[torch.argsort(order)]
+        return list(embeddings.split([int(c["input_ids"].shape[0]) for c in columns]))
 
 
 class EpochMeter(TrainerCallback):

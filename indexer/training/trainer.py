@@ -90,13 +90,12 @@ class EncoderTrainer:
         import torch
         from datasets import Dataset
         from sentence_transformers import SentenceTransformerTrainingArguments
-        from sentence_transformers.sentence_transformer.losses import (
-            MultipleNegativesRankingLoss,
-        )
         from transformers import PrinterCallback, ProgressCallback
 
         from indexer.training.st_trainer import (
+            LENGTH_CHUNK,
             EpochMeter,
+            LengthSortedLoss,
             PartDisjointBatchSampler,
             PartmatchTrainer,
         )
@@ -162,7 +161,7 @@ class EncoderTrainer:
                     model=model,
                     args=args,
                     train_dataset=dataset,
-                    loss=MultipleNegativesRankingLoss(model, scale=config.scale),
+                    loss=LengthSortedLoss(model, config.scale, LENGTH_CHUNK),
                     callbacks=[meter],
                     batch_sampler=sampler,
                 )
