@@ -45,21 +45,39 @@ class QueryBatcher:
         self._pending: list[tuple[str, Future[np.ndarray]]] = []
         self._ready = threading.Condition()
         self._worker: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     def submit(self, text: str) -> Future[np.ndarray]:
         future: Future[np.ndarray] = Future()
         with self._ready:
             self._pending.append((text, future))
             if self._worker is None:
-                self._worker = threading.Thread(target=self._run, name="query-encoder", daemon=True)
+                self._stopping = threading.Event()
+                self._worker = threading.Thread(
+                    target=self._run, args=(self._stopping,), name="query-encoder", daemon=True
+                )
                 self._worker.start()
             self._ready.notify()
         return future
 
-    def _run(self) -> None:
+    def close(self) -> threading.Thread | None:
+        """Lets the worker finish what was submitted, then end; returns it (to join).
+
+        The worker holds the encoder: a model swapped out would otherwise stay in memory for
+        the life of the process. A later submit starts a new worker.
+        """
+        with self._ready:
+            worker, self._worker = self._worker, None
+            self._stopping.set()
+            self._ready.notify_all()
+        return worker
+
+    def _run(self, stopping: threading.Event) -> None:
         while True:
             with self._ready:
                 while not self._pending:
+                    if stopping.is_set():
+                        return
                     self._ready.wait()
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
@@ -161,6 +179,10 @@ class Encoder:
         if vector is not None:
             return vector
         return self._queries.submit(text).result()
+
+    def close(self) -> threading.Thread | None:
+        """Ends the query worker (see QueryBatcher.close); the encoder still works after."""
+        return self._queries.close()
 
     def forget_queries(self) -> None:
         """Drop the cached query vectors (catalog and history vectors stay): the next query

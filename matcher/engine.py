@@ -256,3 +256,5 @@ class Matcher:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._encoder is not None:
+            self._encoder.close()

@@ -108,3 +108,48 @@ def test_a_failed_pass_fails_every_query_it_held_and_the_next_pass_works() -> No
             future.result(5)
     assert batcher.submit("after").result(5).tolist() == [0.0, 0.0, 0.0]
     assert calls[1] == [f"queued {i}" for i in range(3)]
+
+
+def test_closing_the_batcher_ends_its_worker_after_the_queued_queries() -> None:
+    # The worker references the encoder, so a worker that never ended kept every model
+    # swapped out by a reload in memory.
+    entered, release = threading.Event(), threading.Event()
+
+    def encode(texts: list[str]) -> np.ndarray:
+        entered.set()
+        release.wait(5)
+        return np.full((len(texts), 2), float(len(texts)))
+
+    batcher = QueryBatcher(encode)
+    first = batcher.submit("first")
+    assert entered.wait(5)
+    queued = [batcher.submit(f"queued {i}") for i in range(2)]
+    worker = batcher.close()
+    assert worker is not None and worker.is_alive()
+    release.set()
+    worker.join(5)
+    assert not worker.is_alive()
+    assert first.result(0).tolist() == [1.0, 1.0]
+    assert [f.result(0).tolist() for f in queued] == [[2.0, 2.0]] * 2
+    # Closed is not broken: the next query starts a new worker.
+    assert batcher.submit("later").result(5).tolist() == [1.0, 1.0]
+    later = batcher.close()
+    assert later is not None and later is not worker
+    later.join(5)
+    assert not later.is_alive()
+
+
+def test_a_closed_matcher_ends_its_encoders_worker() -> None:
+    from matcher.app import build_matcher
+    from matcher.config import Settings
+    from tests.conftest import tiny_catalog
+
+    settings = Settings.from_env()
+    matcher = build_matcher(settings, tiny_catalog(), [], encoder=Encoder(settings.model_path))
+    before = set(threading.enumerate())
+    assert matcher.match("front brake pads").candidates
+    started = [t for t in threading.enumerate() if t.name == "query-encoder" and t not in before]
+    assert len(started) == 1
+    matcher.close()
+    started[0].join(5)
+    assert not started[0].is_alive()
