@@ -40,6 +40,7 @@ from eval.report import write_plots, write_report
 from eval.results import BY_STYLE_KEY, DATASET_KEY, Run, dataset_facts, metrics, style_metrics
 from eval.systems import RankingSystem, ServiceSystem, SignalSystem, System
 from indexer.dataset import Dataset, load_dataset
+from indexer.encoder_export import export_encoder
 from indexer.offline import offline_settings
 from matcher.app import build_matcher, load_encoder
 from matcher.catalog_view import CatalogViewBuilder
@@ -158,6 +159,11 @@ def evaluate_splits(
                 raise ValueError(f"{model_dir}: no current model in this registry")
         elif set(systems) & TRAINED_SYSTEMS:
             model = train_service(work, dataset, epochs, progress)
+        if work.encoder_runtime != "torch":
+            # The server runs the ONNX export in its own state; a registry from elsewhere (or
+            # the base model) has none in this scratch state, and the evaluation should
+            # measure what the server would run.
+            export_encoder(work.state_dir, model.encoder_path if model else work.model_path)
         # One encoder for every system, so that its query cache can be emptied between them.
         encoder = load_encoder(work, model)
         # The service as configured: with ES_URL its lexical signal is Elasticsearch.

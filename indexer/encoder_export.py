@@ -114,7 +114,15 @@ def _quantise(source: Path, target: Path) -> None:
     as far (mean cosine to fp32 0.959 against 0.992 here)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
-    quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    # The quantiser logs a line per tensor at INFO on the root logger (over a hundred for
+    # MiniLM), which buried the progress of `partmatch train` and `index`.
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(max(level, logging.WARNING))
+    try:
+        quantize_dynamic(str(source), str(target), weight_type=QuantType.QInt8, per_channel=True)
+    finally:
+        root.setLevel(level)
 
 
 def _last_hidden_state(network: Any, inputs: tuple[str, ...]) -> Any:

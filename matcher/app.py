@@ -51,7 +51,7 @@ def open_encoder(settings: Settings, model_path: str | Path, threads: int = 0) -
     fingerprint = model_fingerprint(model_path)
     if runtime != "torch" and has_export(settings.state_dir, fingerprint):
         directory = export_dir(settings.state_dir, fingerprint)
-        onnx = OnnxEncoder(directory, int8=runtime == "onnx-int8", threads=threads)
+        onnx = OnnxEncoder(directory, int8=runtime != "onnx", threads=threads)
         return Encoder(model_path, onnx=onnx)
     if runtime != "auto" and runtime != "torch":
         raise ModelError(

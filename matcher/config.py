@@ -80,8 +80,10 @@ class Settings:
     workers: int = 8
     # What runs the online encoder: "onnx" (ONNX Runtime on the export that `partmatch index`
     # and `partmatch train` write; the same vectors as PyTorch, 2-3 times faster here),
-    # "onnx-int8" (int8 weights: faster again, slightly different vectors, its own embedding
-    # cache), "torch", or "auto": onnx where the model has an export, else torch.
+    # "onnx-int8" (int8 weights: twice as fast again, vectors at cosine 0.98-0.99 to fp32, its
+    # own embedding cache), "torch", or "auto": onnx-int8 where the model has an export, else
+    # torch. On the sample's dev and test, banking77 and abt-buy, int8's top-1 was within a
+    # text of fp32's, and equal or higher on each.
     encoder_runtime: str = "auto"
     # Threads of the online encoder. One short text gains little from intra-op threads, and
     # on a busy machine they thrash: measured 12 ms per query with 1 torch thread against

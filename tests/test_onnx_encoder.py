@@ -69,12 +69,13 @@ def test_concurrent_queries_on_onnx_get_their_own_vectors(exported: Settings) ->
         np.testing.assert_allclose(onnx.encode_query(text), vector, atol=1e-5)
 
 
-def test_auto_runs_torch_without_an_export_and_onnx_with_one(
+def test_auto_runs_torch_without_an_export_and_int8_with_one(
     exported: Settings, tmp_path: Path
 ) -> None:
     bare = Settings.from_env(state_dir=tmp_path)
     assert open_encoder(bare, bare.model_path).runtime == "torch"
-    assert on(exported, "auto").runtime == "onnx"
+    assert on(exported, "auto").runtime == "onnx-int8"
+    assert on(exported, "onnx").runtime == "onnx"
     assert on(exported, "torch").runtime == "torch"
 
 
