@@ -10,8 +10,8 @@ from matcher.catalog import Part
 from matcher.catalog_view import CatalogViewBuilder
 from matcher.config import Settings
 from matcher.decision import DecisionPolicy
-from matcher.embedding_cache import read_cache
-from matcher.encoder import Encoder, model_fingerprint
+from matcher.embedding_cache import cache_path, read_cache
+from matcher.encoder import Encoder, model_fingerprint, vectors_fingerprint
 from matcher.engine import Matcher
 from matcher.examples import Example
 from matcher.fusion import Fusion, WeightedFusion
@@ -31,7 +31,14 @@ log = logging.getLogger(__name__)
 
 def load_encoder(settings: Settings, model: ModelVersion | None = None) -> Encoder:
     """The encoder of the online path (server, evaluation), set up for one text at a time."""
-    encoder = open_encoder(settings, model.encoder_path if model else settings.model_path)
+    path = model.encoder_path if model else settings.model_path
+    runtime = settings.encoder_runtime
+    if runtime == "auto" and _fp32_vectors_only(settings.state_dir, path):
+        # A state indexed before int8 became the default holds fp32 vectors only: serve fp32
+        # rather than encode the whole catalog at every start (minutes at 10,000 parts),
+        # until `partmatch index` or `train` writes int8's.
+        runtime = "onnx"
+    encoder = open_encoder(settings, path, runtime=runtime)
     cached = read_cache(settings.state_dir, encoder.fingerprint)
     encoder.preload(cached)
     log.info(
@@ -43,11 +50,22 @@ def load_encoder(settings: Settings, model: ModelVersion | None = None) -> Encod
     return encoder
 
 
-def open_encoder(settings: Settings, model_path: str | Path, threads: int = 0) -> Encoder:
-    """The model on the runtime PARTMATCH_ENCODER_RUNTIME chooses, with `threads` intra-op
-    threads (0: the online setting)."""
+def _fp32_vectors_only(state_dir: Path, model_path: str | Path) -> bool:
+    fp32, int8 = (vectors_fingerprint(model_path, int8) for int8 in (False, True))
+    return (
+        has_export(state_dir, model_fingerprint(model_path))
+        and cache_path(state_dir, fp32).exists()
+        and not cache_path(state_dir, int8).exists()
+    )
+
+
+def open_encoder(
+    settings: Settings, model_path: str | Path, threads: int = 0, runtime: str = ""
+) -> Encoder:
+    """The model on `runtime` (default: the one PARTMATCH_ENCODER_RUNTIME chooses), with
+    `threads` intra-op threads (0: the online setting)."""
     threads = threads or settings.encoder_threads
-    runtime = settings.encoder_runtime
+    runtime = runtime or settings.encoder_runtime
     fingerprint = model_fingerprint(model_path)
     if runtime != "torch" and has_export(settings.state_dir, fingerprint):
         directory = export_dir(settings.state_dir, fingerprint)

@@ -30,6 +30,12 @@ QUERY_CACHE_SIZE = 4096
 MAX_QUERY_BATCH = 64
 
 
+def vectors_fingerprint(model_path: str | Path, int8: bool) -> str:
+    """The key of the vectors a model makes: int8 weights make their own."""
+    base = model_fingerprint(model_path)
+    return f"{base}-int8" if int8 else base
+
+
 class QueryBatcher:
     """Encodes queries submitted from many threads in shared passes, on one worker thread.
 
@@ -132,8 +138,7 @@ class Encoder:
     def fingerprint(self) -> str:
         """Identifies the weights, so cached vectors are never used with another model. The
         fp32 export gives PyTorch's vectors and shares its cache; int8's vectors differ."""
-        base = model_fingerprint(self.model_path)
-        return f"{base}-int8" if self.onnx is not None and self.onnx.int8 else base
+        return vectors_fingerprint(self.model_path, self.onnx is not None and self.onnx.int8)
 
     def preload(self, vectors: Mapping[str, np.ndarray]) -> None:
         self._known.update(vectors)

@@ -11,8 +11,9 @@ import numpy as np
 import pytest
 
 from indexer.encoder_export import export_encoder
-from matcher.app import open_encoder
+from matcher.app import load_encoder, open_encoder
 from matcher.config import ConfigError, Settings
+from matcher.embedding_cache import write_cache
 from matcher.encoder import Encoder, model_fingerprint
 from matcher.onnx_encoder import export_dir, has_export
 from matcher.registry import ModelError
@@ -77,6 +78,23 @@ def test_auto_runs_torch_without_an_export_and_int8_with_one(
     assert on(exported, "auto").runtime == "onnx-int8"
     assert on(exported, "onnx").runtime == "onnx"
     assert on(exported, "torch").runtime == "torch"
+
+
+def test_auto_serves_fp32_where_a_state_holds_only_fp32_vectors(
+    exported: Settings, tmp_path: Path
+) -> None:
+    # A state indexed before int8 became the default: the server would otherwise encode the
+    # whole catalog at every start. `partmatch index` (which opens int8) moves it on.
+    state = tmp_path / "state"
+    shutil.copytree(exported.state_dir, state)
+    settings = Settings.from_env(state_dir=state)
+    assert load_encoder(settings).runtime == "onnx-int8"  # nothing cached: the default
+    vector = {"brake pads": np.ones(384, dtype=np.float32)}
+    write_cache(state, model_fingerprint(settings.model_path), vector)
+    assert load_encoder(settings).runtime == "onnx"
+    assert open_encoder(settings, settings.model_path).runtime == "onnx-int8"
+    write_cache(state, model_fingerprint(settings.model_path) + "-int8", vector)
+    assert load_encoder(settings).runtime == "onnx-int8"
 
 
 def test_a_required_export_that_is_missing_is_refused_by_name(tmp_path: Path) -> None:
