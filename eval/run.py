@@ -159,11 +159,11 @@ def evaluate_splits(
                 raise ValueError(f"{model_dir}: no current model in this registry")
         elif set(systems) & TRAINED_SYSTEMS:
             model = train_service(work, dataset, epochs, progress)
-        if work.encoder_runtime != "torch":
-            # The server runs the ONNX export in its own state; a registry from elsewhere (or
-            # the base model) has none in this scratch state, and the evaluation should
-            # measure what the server would run.
-            export_encoder(work.state_dir, model.encoder_path if model else work.model_path)
+        if model is not None and work.encoder_runtime != "torch":
+            # The server runs the model's ONNX export from its own state; a registry from
+            # elsewhere has none in this scratch state, and the evaluation should measure
+            # what the server would run.
+            export_encoder(work.state_dir, model.encoder_path)
         # One encoder for every system, so that its query cache can be emptied between them.
         encoder = load_encoder(work, model)
         # The service as configured: with ES_URL its lexical signal is Elasticsearch.

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import logging
 import random
 from collections.abc import Sequence
 from pathlib import Path
@@ -367,3 +368,25 @@ def test_train_cli_reports_and_refuses_a_bad_warm_start(
     out = capsys.readouterr().out
     assert "registered v0001" in out and "promoted" in out
     assert current_version(settings.models_dir) == "v0001"
+
+
+def test_an_evaluation_of_another_states_model_runs_what_its_server_runs(
+    settings: Settings, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    from eval.run import evaluate
+
+    data = write_data(tmp_path / "data", tiny_catalog(), make_splits())
+    train(settings, data, epochs=0, progress=False)
+    caplog.set_level(logging.INFO, logger="matcher.app")
+    elsewhere = Settings.from_env(state_dir=tmp_path / "eval-state")
+    evaluate(
+        data,
+        tmp_path / "out",
+        elsewhere,
+        model_dir=settings.models_dir,
+        systems=("service",),
+        progress=False,
+    )
+    # The registry's export lives in the state that trained it; the evaluation used to fall
+    # back to PyTorch without a word.
+    assert "loaded on onnx-int8" in caplog.text
