@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-steps",
         type=int,
         help="cap each epoch at this many steps of 32 triplets, each epoch a fresh sample; "
-        "0: whole epochs (default: 100, 4-5 minutes an epoch on 2 CPU cores)",
+        "0: whole epochs (default: 100, 2-3 minutes an epoch on 2 CPU cores)",
     )
     p.add_argument(
         "--no-promote", action="store_true", help="register the version without making it current"
