@@ -26,6 +26,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
         model_dir=args.models,
         systems=systems,
         split=args.split,
+        rerank_steps=args.rerank_steps,
     )
     print(summary_table(summary))
     print(f"\nwrote {args.out / 'summary.json'}, {args.out / 'report.md'} and plots")

@@ -62,6 +62,12 @@ def build_parser() -> argparse.ArgumentParser:
         "(0: base encoder + head + fusion)",
     )
     p.add_argument(
+        "--rerank-steps",
+        type=int,
+        default=0,
+        help="as for partmatch train: also train a reranker for this many steps (default: 0, none)",
+    )
+    p.add_argument(
         "--models",
         type=Path,
         help="evaluate this registry's current model instead of training one",
@@ -137,6 +143,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         help="cap each epoch at this many steps of 32 triplets, each epoch a fresh sample; "
         "0: whole epochs (default: 100, 2-3 minutes an epoch on 2 CPU cores)",
+    )
+    p.add_argument(
+        "--rerank-steps",
+        type=int,
+        help="also train a reranker (a cross-encoder over each request's shortlisted "
+        "candidates) for this many steps of 8 texts, when the encoder is fine-tuned; 200 take "
+        "about 4 minutes on 2 CPU cores (default: 0, no reranker: see the README for what it "
+        "costs per request)",
     )
     p.add_argument(
         "--no-promote", action="store_true", help="register the version without making it current"

@@ -10,12 +10,15 @@ from cli.common import settings_for
 
 def cmd_train(args: argparse.Namespace) -> int:
     from indexer.train import DEFAULT_MAX_STEPS, train
+    from indexer.training.reranker_trainer import RerankerConfig
     from indexer.training.trainer import TrainerConfig
     from matcher.registry import ModelError
 
     settings = settings_for(args)
     max_steps = DEFAULT_MAX_STEPS if args.max_steps is None else args.max_steps
     config = TrainerConfig(seed=args.seed, max_steps_per_epoch=max_steps or None)
+    steps = args.rerank_steps
+    reranker = RerankerConfig(seed=args.seed, steps=steps) if steps else None
     try:
         result = train(
             settings,
@@ -26,6 +29,7 @@ def cmd_train(args: argparse.Namespace) -> int:
             force=args.force,
             seed=args.seed,
             trainer_config=config,
+            reranker_config=reranker,
         )
     except ModelError as exc:
         print(f"partmatch: error: {exc}", file=sys.stderr)
@@ -40,6 +44,9 @@ def cmd_train(args: argparse.Namespace) -> int:
         )
     else:
         print("encoder used as is (no fine-tuning)")
+    if result.reranker_report is not None:
+        rr = result.reranker_report
+        print(f"reranker trained on {rr.groups} texts, {rr.steps} steps, {rr.seconds:.0f}s")
     baseline = result.baseline or {}
     versus = f" (current {baseline['version']}: {baseline['acc@1']:.4f})" if baseline else ""
     print(f"registered {result.version}: valid acc@1 {result.metrics['acc@1']:.4f}{versus}")

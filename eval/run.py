@@ -97,12 +97,21 @@ def split_examples(dataset: Dataset, split: str) -> list[Example]:
 
 
 def train_service(
-    settings: Settings, dataset: Dataset, epochs: int, progress: bool
+    settings: Settings, dataset: Dataset, epochs: int, progress: bool, rerank_steps: int = 0
 ) -> ModelVersion:
     from indexer.train import train
+    from indexer.training.reranker_trainer import RerankerConfig
 
     result = train(
-        settings, dataset.root, epochs=epochs, promote=True, force=True, progress=progress
+        settings,
+        dataset.root,
+        epochs=epochs,
+        promote=True,
+        force=True,
+        progress=progress,
+        reranker_config=(
+            RerankerConfig(steps=rerank_steps, progress=progress) if rerank_steps else None
+        ),
     )
     return open_version(settings.models_dir, result.version)
 
@@ -116,6 +125,7 @@ def evaluate(
     systems: Sequence[str] = SYSTEMS,
     progress: bool = True,
     split: str = "test",
+    rerank_steps: int = 0,
 ) -> dict[str, Any]:
     """Run the systems on the dataset's `split` (test, or the hand-written dev set) and write
     the output folder (see the module's docstring); returns summary.json's content."""
@@ -127,6 +137,7 @@ def evaluate(
         model_dir=model_dir,
         systems=systems,
         progress=progress,
+        rerank_steps=rerank_steps,
     )
     return summaries[split]
 
@@ -139,6 +150,7 @@ def evaluate_splits(
     model_dir: Path | None = None,
     systems: Sequence[str] = SYSTEMS,
     progress: bool = True,
+    rerank_steps: int = 0,
 ) -> dict[str, dict[str, Any]]:
     """`evaluate` on several splits (`outs`: split -> its output folder), with one model and
     one set of systems for all of them: training, SetFit and the baselines' indexes are paid
@@ -158,7 +170,7 @@ def evaluate_splits(
             if model is None:
                 raise ValueError(f"{model_dir}: no current model in this registry")
         elif set(systems) & TRAINED_SYSTEMS:
-            model = train_service(work, dataset, epochs, progress)
+            model = train_service(work, dataset, epochs, progress, rerank_steps)
         if model is not None and work.encoder_runtime != "torch":
             # The server runs the model's ONNX export from its own state; a registry from
             # elsewhere has none in this scratch state, and the evaluation should measure

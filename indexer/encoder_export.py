@@ -81,7 +81,7 @@ def _export(model_path: Path, out: Path, fingerprint: str) -> None:
         for name in ("input_ids", "attention_mask", "token_type_ids")
         if name in sample and name in tokenizer.model_input_names
     )
-    network = _last_hidden_state(transformer.auto_model, inputs)
+    network = positional(transformer.auto_model, inputs, "last_hidden_state")
     tensors = tuple(torch.tensor(sample[name]) for name in inputs)
     axes = {name: {0: "batch", 1: "tokens"} for name in (*inputs, "last_hidden_state")}
     with warnings.catch_warnings(), torch.no_grad():
@@ -96,7 +96,7 @@ def _export(model_path: Path, out: Path, fingerprint: str) -> None:
             opset_version=OPSET,
             dynamo=False,
         )
-    _quantise(out / FP32_FILE, out / INT8_FILE)
+    quantise(out / FP32_FILE, out / INT8_FILE)
     info = ExportInfo(
         inputs=inputs,
         max_seq_length=int(transformer.max_seq_length),
@@ -109,7 +109,7 @@ def _export(model_path: Path, out: Path, fingerprint: str) -> None:
     (out / EXPORT_META).write_text(info.to_json(), encoding="utf-8")
 
 
-def _quantise(source: Path, target: Path) -> None:
+def quantise(source: Path, target: Path) -> None:
     """Weights to int8, per output channel: per-tensor scales moved MiniLM's vectors twice
     as far (mean cosine to fp32 0.959 against 0.992 here)."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
@@ -125,16 +125,18 @@ def _quantise(source: Path, target: Path) -> None:
         root.setLevel(level)
 
 
-def _last_hidden_state(network: Any, inputs: tuple[str, ...]) -> Any:
-    """The transformer as a module of positional tensors, which is what the tracer feeds."""
+def positional(network: Any, inputs: tuple[str, ...], output: str) -> Any:
+    """A transformers model as a module of positional tensors (what the tracer feeds) that
+    returns one field of its output (`last_hidden_state`, `logits`)."""
     import torch
 
-    class LastHiddenState(torch.nn.Module):
+    class Positional(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
             self.network = network
 
         def forward(self, *tensors: torch.Tensor) -> torch.Tensor:
-            return self.network(**dict(zip(inputs, tensors, strict=True))).last_hidden_state
+            result = self.network(**dict(zip(inputs, tensors, strict=True)))
+            return getattr(result, output)
 
-    return LastHiddenState().eval()
+    return Positional().eval()

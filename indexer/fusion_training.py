@@ -57,6 +57,7 @@ from matcher.fusion import (
 from matcher.fusion_file import fusion_document
 from matcher.head import Head
 from matcher.ranking import held_for_review
+from matcher.reranker import Reranker
 from matcher.signals.base import Signal
 
 # A no-part cut above every probability: nothing is ever NO_MATCH.
@@ -167,6 +168,7 @@ def fit_fusion(
     progress: bool = True,
     feature_texts: Sequence[Example] | None = None,
     halves: np.ndarray | None = None,
+    reranker: Reranker | None = None,
 ) -> FusionReport:
     """`halves`: which validation texts form the first half of the cross-fit (None, or a
     side without texts: the figures are graded on the texts they were fitted to, and say so)."""
@@ -181,7 +183,13 @@ def fit_fusion(
         train: Sequence[Example], fold_head: Head | None, catalog: Sequence[Part] = parts
     ) -> Matcher:
         return build_matcher(
-            settings, catalog, train, encoder=encoder, lexical=make_lexical(), head=fold_head
+            settings,
+            catalog,
+            train,
+            encoder=encoder,
+            lexical=make_lexical(),
+            head=fold_head,
+            reranker=reranker,
         )
 
     rows = _Rows()

@@ -82,11 +82,13 @@ def register(
     fusion_config: Mapping[str, Any] | None,
     metadata: Mapping[str, Any],
     extra_files: Mapping[str, bytes] | None = None,
+    reranker: Path | None = None,
 ) -> str:
     """Writes a new version and returns its name (v0001, v0002, ...); never makes it current.
 
     `encoder` is a sentence-transformers model directory (copied) or a loaded model (saved).
-    `extra_files` are small files stored beside head.npz and covered by the checksums.
+    `extra_files` are small files stored beside head.npz and covered by the checksums;
+    `reranker` is a reranker export directory (copied).
     """
     models_dir.mkdir(parents=True, exist_ok=True)
     staging = models_dir / f".tmp-{uuid.uuid4().hex}"
@@ -99,6 +101,8 @@ def register(
         else:
             encoder.save(str(staging / "encoder"))
         head.save(staging / "head.npz")
+        if reranker is not None:
+            shutil.copytree(reranker, staging / "reranker")
         if fusion_config is not None:
             _write_json(staging / "fusion.json", fusion_config)
         for relative, content in (extra_files or {}).items():

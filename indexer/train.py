@@ -32,7 +32,14 @@ from indexer.encoder_export import export_encoder
 from indexer.head_training import fit_head
 from indexer.metrics import recall_at, top1_accuracy
 from indexer.offline import offline_settings
+from indexer.reranker_export import export_reranker
 from indexer.training.pairs import PairConfig, mine_triplets
+from indexer.training.reranker_trainer import (
+    RerankerConfig,
+    RerankerReport,
+    RerankerTrainer,
+    mine_groups,
+)
 from indexer.training.trainer import EncoderTrainer, TrainerConfig, TrainReport
 from matcher.app import build_matcher, load_encoder, open_encoder
 from matcher.catalog import Part
@@ -45,6 +52,8 @@ from matcher.engine import Matcher
 from matcher.examples import Example
 from matcher.fusion import LearnedFusion
 from matcher.registry import ModelError, ModelVersion, current_version, open_version
+from matcher.reranker import Reranker
+from matcher.signals.lexical import BM25Signal
 
 log = logging.getLogger(__name__)
 
@@ -99,6 +108,7 @@ class TrainResult:
     baseline: dict[str, Any] | None
     report: TrainReport | None
     seconds: float
+    reranker_report: RerankerReport | None = None
     new_rows: int | None = None
     replay_rows: int | None = None
     timings: dict[str, float] = field(default_factory=dict)
@@ -114,12 +124,24 @@ def train(
     seed: int = 0,
     progress: bool = True,
     trainer_config: TrainerConfig | None = None,
+    reranker_config: RerankerConfig | None = None,
 ) -> TrainResult:
+    """`reranker_config`: train a reranker so, when the encoder is fine-tuned (a run with
+    epochs 0 trains no network at all); None, or 0 steps: no reranker."""
     # The matchers built here for fusion features and the gate must not touch the indexes
     # of a server that runs meanwhile.
     with offline_settings(settings) as offline:
         return _train(
-            offline, data_dir, warm_start, epochs, promote, force, seed, progress, trainer_config
+            offline,
+            data_dir,
+            warm_start,
+            epochs,
+            promote,
+            force,
+            seed,
+            progress,
+            trainer_config,
+            reranker_config,
         )
 
 
@@ -133,6 +155,7 @@ def _train(
     seed: int,
     progress: bool,
     trainer_config: TrainerConfig | None,
+    reranker_config: RerankerConfig | None,
 ) -> TrainResult:
     started = time.perf_counter()
     timings: dict[str, float] = {}
@@ -208,12 +231,21 @@ def _train(
         with clock("head"):
             head = fit_head(vectors, [e.sku for e in data.history], c=HEAD_C, seed=seed)
             head.save(work / "head.npz")
+        reranker: Reranker | None = None
+        reranker_report: RerankerReport | None = None
+        if fine_tuning and reranker_config is not None and reranker_config.steps > 0:
+            with clock("reranker"):
+                reranker_report = _train_reranker(
+                    settings, encoder, data.parts, tuned_on, reranker_config, work / "reranker"
+                )
+                if reranker_report is not None:
+                    reranker = Reranker(work / "reranker", threads=os.cpu_count() or 1)
         fusion_config: dict[str, Any] | None = None
         fusion_metrics: dict[str, float | None] = {}
         metrics: dict[str, Any]
         with clock("fusion"):
             fusion = _fit_fusion(
-                settings, encoder, data, fusion_texts, halves, head, seed, progress
+                settings, encoder, data, fusion_texts, halves, head, reranker, seed, progress
             )
             if fusion is not None:
                 fusion_config, fusion_metrics = fusion
@@ -225,7 +257,13 @@ def _train(
                 # Nothing was fitted on valid: the model as built answers it.
                 candidate = ModelVersion("candidate", work, {})
                 matcher = build_matcher(
-                    settings, data.parts, data.history, model=candidate, encoder=encoder, head=head
+                    settings,
+                    data.parts,
+                    data.history,
+                    model=candidate,
+                    encoder=encoder,
+                    head=head,
+                    reranker=reranker,
                 )
                 metrics = evaluate(matcher, data.valid)
                 matcher.close()
@@ -264,6 +302,7 @@ def _train(
             "metrics": metrics,
             "baseline": baseline,
             "train_report": report.to_dict() if report else None,
+            "reranker_report": reranker_report.to_dict() if reranker_report else None,
             "encoder_fingerprint": encoder.fingerprint,
             "timings": timings,
             "training_seconds": round(time.perf_counter() - started, 2),
@@ -275,6 +314,7 @@ def _train(
             fusion_config,
             metadata,
             extra_files={ROWS_FILE: ("\n".join(sorted(rows)) + "\n").encode()},
+            reranker=work / "reranker" if reranker is not None else None,
         )
 
     promoted, reason = False, "not promoted (--no-promote)"
@@ -290,6 +330,7 @@ def _train(
         baseline=baseline,
         report=report,
         seconds=round(time.perf_counter() - started, 2),
+        reranker_report=reranker_report,
         new_rows=new_rows,
         replay_rows=replay_rows,
         timings=timings,
@@ -467,6 +508,7 @@ def _fit_fusion(
     fusion_texts: Sequence[Example],
     halves: np.ndarray,
     head: Any,
+    reranker: Reranker | None,
     seed: int,
     progress: bool,
 ) -> tuple[dict[str, Any], dict[str, Any]] | None:
@@ -486,8 +528,47 @@ def _fit_fusion(
         progress=progress,
         feature_texts=fusion_texts,
         halves=halves,
+        reranker=reranker,
     )
     return dict(report.config), dict(report.metrics)
+
+
+def _train_reranker(
+    settings: Settings,
+    encoder: Encoder,
+    parts: Sequence[Part],
+    anchors: Sequence[Example],
+    config: RerankerConfig,
+    out: Path,
+) -> RerankerReport | None:
+    """Trains a cross-encoder from the base model on `anchors` against the candidates a
+    matcher without history proposes for them (what parts without history face), and writes
+    its export to `out`; None (and no reranker) where no anchor has another candidate."""
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    proposer = build_matcher(settings, parts, [], encoder=encoder, lexical=BM25Signal())
+    try:
+        groups = mine_groups(
+            parts, anchors, lambda e: proposer.shortlist(e.text, e.vehicle), config
+        )
+    finally:
+        proposer.close()
+    if not groups:
+        log.warning("no reranker: no labelled text has a candidate besides its own part")
+        return None
+    tokenizer = AutoTokenizer.from_pretrained(settings.model_path)
+    model = AutoModelForSequenceClassification.from_pretrained(settings.model_path, num_labels=1)
+    report = RerankerTrainer(config).train(model, tokenizer, groups)
+    log.info(
+        "reranker: %d groups, %d steps in %.0f s, loss %.3f -> %.3f",
+        report.groups,
+        report.steps,
+        report.seconds,
+        report.first_loss,
+        report.last_loss,
+    )
+    export_reranker(model, tokenizer, out, config.max_length)
+    return report
 
 
 def _rounded(value: float | None) -> float | None:

@@ -19,6 +19,7 @@ from matcher.fusion_file import load_fusion
 from matcher.head import Head
 from matcher.onnx_encoder import OnnxEncoder, export_dir, has_export
 from matcher.registry import ModelError, ModelVersion, open_current
+from matcher.reranker import Reranker, has_reranker
 from matcher.signals.base import RemoteIndex, Signal
 from matcher.signals.classifier import ClassifierSignal
 from matcher.signals.codes import CodeSignal
@@ -110,15 +111,18 @@ def build_matcher(
     head: Head | None = None,
     fusion: Fusion | None = None,
     policy: DecisionPolicy | None = None,
+    reranker: Reranker | None = None,
 ) -> Matcher:
     """A matcher over the given catalog and history; with a model version, its fine-tuned
-    encoder, classification head and learned fusion; without, the base encoder alone.
-    The keyword arguments override single pieces (trainers and evaluations use them)."""
+    encoder, classification head, reranker and learned fusion; without, the base encoder
+    alone. The keyword arguments override single pieces (trainers and evaluations use them)."""
     encoder = encoder or load_encoder(settings, model)
     if model is not None:
         head = head or Head.load(model.head_path)
         if fusion is None and model.fusion_path.exists():
             fusion, policy = load_fusion(model.fusion_path)
+        if reranker is None and has_reranker(model.reranker_path):
+            reranker = Reranker(model.reranker_path, threads=settings.encoder_threads)
     lexical = lexical or lexical_signal(settings)
     remote = remote_index(lexical)
     signals: list[Signal] = [
@@ -145,6 +149,7 @@ def build_matcher(
         remote_indexes=[remote] if remote else [],
         remote_signals=["lexical"] if remote else [],
         encoder=encoder,
+        reranker=reranker,
         remote_timeout_s=settings.es_timeout_s,
     )
     matcher.load(parts, examples)

@@ -26,6 +26,7 @@ from matcher.fusion import CANDIDATE_CHECK, Fusion
 from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe
 from matcher.query import Query
 from matcher.ranking import Ranked
+from matcher.reranker import RERANK, Reranker, rerank_query, rerank_text, shortlist
 from matcher.signals.base import Hit, RemoteIndex, Signal, SignalUnavailable
 
 log = logging.getLogger(__name__)
@@ -76,8 +77,10 @@ class Matcher:
         remote_signals: Iterable[str] = (),
         remote_timeout_s: float = 0.5,
         encoder: Encoder | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.signals = list(signals)
+        self.reranker = reranker
         # The signals' encoder, for encoding a batch's queries ahead in one pass.
         self._encoder = encoder
         self.fusion = fusion
@@ -155,6 +158,16 @@ class Matcher:
         hits, degraded, _ = self._evidence(self._view, Query.parse(text, vehicle=vehicle))
         return hits, degraded
 
+    def shortlist(self, text: str, vehicle: str = "") -> list[str]:
+        """The candidates the reranker would score for a text, best first."""
+        view = self._view
+        hits, _ = self._search_all(view, Query.parse(text, vehicle=vehicle))
+        return self._shortlist(view, hits)
+
+    @staticmethod
+    def _shortlist(view: CatalogView, hits: Mapping[str, Sequence[Hit]]) -> list[str]:
+        return [sku for sku in shortlist(hits) if sku in view.parts]
+
     def encode_ahead(self, texts: Sequence[str]) -> None:
         """Encodes the queries of a batch of requests in one pass, so that each Match of the
         batch finds its query's vector cached instead of paying a pass of its own."""
@@ -186,6 +199,11 @@ class Matcher:
         """The signals' hits plus the check of every proposed candidate, whether a signal was
         unavailable, and each candidate's marks against what the customer stated."""
         hits, degraded = self._search_all(view, query)
+        if self.reranker is not None:
+            hits[RERANK] = self.reranker.hits(
+                rerank_query(query.raw, query.vehicle),
+                {sku: rerank_text(view.parts[sku]) for sku in self._shortlist(view, hits)},
+            )
         said = stated(view.attributes, query.raw, query.vehicle)
         wanted = content_terms(query.raw, view.common_terms | said.words)
         proposed = sorted(

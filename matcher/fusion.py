@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -13,9 +14,12 @@ from typing import Any, Protocol
 import numpy as np
 
 from matcher.ranking import Ranked, Ranking
+from matcher.reranker import RERANK
 from matcher.signals.base import Hit
 
-SIGNALS = ("lexical", "fuzzy", "code", "semantic", "classifier")
+# The reranker scores only a shortlist of the others' candidates (matcher/reranker), but its
+# score is evidence of the same kind: a candidate it did not score gets 0, as with any signal.
+SIGNALS = ("lexical", "fuzzy", "code", "semantic", "classifier", RERANK)
 # Not a signal: the matcher's check of every proposed candidate against the request — the
 # attributes the customer stated (matcher/attributes), the share of the request it explains
 # (matcher/coverage); its hits carry only features.
@@ -102,7 +106,7 @@ SUB_FEATURES = (
 )
 # The catalog-based evidence of a part without history, as features of their own, so that the
 # fusion weighs them for such parts as it learned to from parts whose history a fold hid.
-UNSEEN_EVIDENCE = ("lexical", "lexical_rr", "fuzzy", "sem_catalog", "semantic_rr")
+UNSEEN_EVIDENCE = ("lexical", "lexical_rr", "fuzzy", "sem_catalog", "semantic_rr", RERANK)
 FEATURES = (
     *SIGNALS,
     *(f"{s}_rr" for s in SIGNALS),
@@ -132,6 +136,8 @@ NOMATCH_FEATURES = (
     # year): the closest the catalog comes is not what was asked for ("rear brake pads 2021
     # kia sportage", "wiper blade 28 inch").
     "top_conflict",
+    # The reranker's best score: how well the closest candidate reads as the thing asked for.
+    "max_rerank",
 )
 
 
@@ -160,6 +166,7 @@ def feature_rows(
         "max_lexical": best["lexical"],
         "max_fuzzy": best["fuzzy"],
         "max_code": best["code"],
+        "max_rerank": best[RERANK],
         "unmatched_code": max((r.get("unmatched_code", 0.0) for r in table.values()), default=0.0),
     }
     return skus, matrix, query
@@ -185,6 +192,12 @@ def nomatch_features(
         "top_conflict": float(matrix[best, _CONFLICT]) if best >= 0 else 0.0,
     }
     return np.asarray([values.get(n, 0.0) for n in names], dtype=float)
+
+
+@functools.cache
+def feature_columns(names: tuple[str, ...]) -> list[int]:
+    """The columns of feature_rows' matrix that hold `names`."""
+    return [FEATURES.index(name) for name in names]
 
 
 def _sigmoid(x: np.ndarray) -> np.ndarray:
@@ -239,19 +252,27 @@ class Calibration:
 
 @dataclass(frozen=True)
 class LearnedFusion:
-    """Logistic regression over candidate features, calibrated, with a no-part model."""
+    """Logistic regression over candidate features, calibrated, with a no-part model.
+
+    The scorer reads the features it was fitted on, by name: a model fitted before a feature
+    was added keeps serving (the no-part model reads its own names the same way)."""
 
     scorer: Linear
     calibration: Calibration
     nomatch: Linear | None = None
     name: str = "learned"
 
+    def __post_init__(self) -> None:
+        unknown = set(self.scorer.names) - set(FEATURES)
+        if unknown:
+            raise ValueError(f"fusion features unknown to this version: {sorted(unknown)}")
+
     def rank(self, hits: Mapping[str, Sequence[Hit]]) -> Ranking:
         table = candidate_features(hits)
         skus, matrix, query = feature_rows(table)
         if not skus:
             return Ranking([])
-        raw = self.scorer.predict(matrix)
+        raw = self.scorer.predict(matrix[:, feature_columns(self.scorer.names)])
         # Normalise over candidates: the model scores each candidate alone, but exactly one
         # of them (at most) is right, so the confidences of one query should not sum past 1.
         share = raw / max(1.0, float(raw.sum()))

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from matcher.decision import DecisionPolicy
-from matcher.fusion import FEATURES, Calibration, LearnedFusion, Linear
+from matcher.fusion import Calibration, LearnedFusion, Linear
 
 
 def fusion_document(
@@ -37,11 +37,12 @@ def save_fusion(
 def load_fusion(path: Path) -> tuple[LearnedFusion, DecisionPolicy]:
     document = json.loads(path.read_text(encoding="utf-8"))
     raw = document["fusion"]
-    fusion = LearnedFusion(
-        scorer=Linear.from_json(raw["scorer"]),
-        calibration=Calibration.from_json(raw["calibration"]),
-        nomatch=Linear.from_json(raw["nomatch"]) if raw["nomatch"] else None,
-    )
-    if fusion.scorer.names != FEATURES:
-        raise ValueError(f"{path}: fusion features differ from this version's; retrain")
+    try:
+        fusion = LearnedFusion(
+            scorer=Linear.from_json(raw["scorer"]),
+            calibration=Calibration.from_json(raw["calibration"]),
+            nomatch=Linear.from_json(raw["nomatch"]) if raw["nomatch"] else None,
+        )
+    except ValueError as exc:
+        raise ValueError(f"{path}: {exc}; retrain") from exc
     return fusion, DecisionPolicy(**document["policy"])

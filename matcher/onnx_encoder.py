@@ -18,6 +18,7 @@ any other way.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -61,26 +62,40 @@ class ExportInfo:
         return json.dumps({**asdict(self), "inputs": list(self.inputs)}, indent=2)
 
 
+def cpu_session(model: Path, threads: int) -> Any:
+    """An ONNX Runtime session on the CPU with `threads` intra-op threads."""
+    # Imported here: only servers configured for ONNX need the runtime.
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+
+
+def token_feeds(encodings: Sequence[Any], inputs: Sequence[str]) -> dict[str, np.ndarray]:
+    """A session's inputs (`inputs` of ids, attention mask, token types) from a tokenizer's
+    padded encodings."""
+    feeds = {
+        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+    }
+    return {name: feeds[name] for name in inputs}
+
+
 class OnnxEncoder:
     """Texts to unit-length float32 vectors, as the sentence-transformers model would give."""
 
     def __init__(self, directory: Path, *, int8: bool = False, threads: int = 1) -> None:
-        # Imported here: only servers configured for ONNX need the runtime.
-        import onnxruntime as ort
         from tokenizers import Tokenizer
 
         self.directory = directory
         self.int8 = int8
         self.info = ExportInfo.read(directory)
         self.dimension = self.info.dimension
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        model = directory / (INT8_FILE if int8 else FP32_FILE)
-        self._session = ort.InferenceSession(
-            str(model), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = cpu_session(directory / (INT8_FILE if int8 else FP32_FILE), threads)
         self._tokenizer = Tokenizer.from_file(str(directory / TOKENIZER_FILE))
         self._tokenizer.enable_truncation(self.info.max_seq_length)
         self._tokenizer.enable_padding(pad_id=self.info.pad_id, pad_token=self.info.pad_token)
@@ -96,15 +111,9 @@ class OnnxEncoder:
     def _pass(self, texts: list[str]) -> np.ndarray:
         if self.info.lowercase:
             texts = [t.lower() for t in texts]
-        encodings = self._tokenizer.encode_batch(texts)
-        mask = np.array([e.attention_mask for e in encodings], dtype=np.int64)
-        feeds: dict[str, Any] = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": mask,
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
-        hidden = self._session.run(None, {k: feeds[k] for k in self.info.inputs})[0]
-        weights = mask[..., None].astype(np.float32)
+        feeds = token_feeds(self._tokenizer.encode_batch(texts), self.info.inputs)
+        hidden = self._session.run(None, feeds)[0]
+        weights = feeds["attention_mask"][..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
         return (pooled / np.maximum(norms, 1e-12)).astype(np.float32)

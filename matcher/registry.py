@@ -53,6 +53,11 @@ class ModelVersion:
     def fusion_path(self) -> Path:
         return self.path / "fusion.json"
 
+    @property
+    def reranker_path(self) -> Path:
+        """The version's reranker export; absent for versions trained without one."""
+        return self.path / "reranker"
+
 
 def file_digest(path: Path) -> str:
     digest = hashlib.sha256()

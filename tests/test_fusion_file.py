@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from pathlib import Path
 
 import numpy as np
@@ -43,10 +45,40 @@ def test_round_trip_keeps_ranking_confidences_and_decisions(tmp_path: Path) -> N
     assert loaded_policy.decide(after) is policy.decide(before)
 
 
-def test_a_fusion_trained_on_other_features_is_refused(tmp_path: Path) -> None:
-    other = LearnedFusion(
-        Linear(("lexical",), np.ones(1), 0.0), Calibration(np.zeros(0), np.zeros(0))
+def test_a_fusion_trained_on_features_this_version_lacks_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "fusion.json"
+    path.write_text(
+        json.dumps(
+            {
+                "fusion": {
+                    "kind": "learned",
+                    "scorer": {"names": ["lexical", "telepathy"], "coef": [1, 1], "intercept": 0},
+                    "calibration": {"x": [], "y": []},
+                    "nomatch": None,
+                },
+                "policy": dataclasses.asdict(DecisionPolicy()),
+                "target_precision": 0.99,
+            }
+        )
     )
-    save_fusion(tmp_path / "fusion.json", other, DecisionPolicy(), target_precision=0.99)
-    with pytest.raises(ValueError, match="fusion features differ"):
-        load_fusion(tmp_path / "fusion.json")
+    with pytest.raises(ValueError, match="telepathy"):
+        load_fusion(path)
+
+
+def test_a_fusion_fitted_before_a_feature_was_added_reads_only_its_own(tmp_path: Path) -> None:
+    # As a model trained before the reranker existed: its scorer knows fewer features.
+    older = LearnedFusion(
+        Linear(("lexical", "semantic"), np.asarray([1.0, 3.0]), -1.0),
+        Calibration(np.zeros(0), np.zeros(0)),
+    )
+    save_fusion(tmp_path / "fusion.json", older, DecisionPolicy(), target_precision=0.99)
+    loaded, _ = load_fusion(tmp_path / "fusion.json")
+    hits = {
+        "lexical": [Hit("A", 0.9), Hit("B", 0.2)],
+        "semantic": [Hit("B", 0.8), Hit("A", 0.1)],
+        "rerank": [Hit("A", 1.0), Hit("B", 0.0)],
+    }
+    ranked = loaded.rank(hits).candidates
+    # Read by name, 0.2 + 3 x 0.8 beats 0.9 + 3 x 0.1; read by position (lexical, fuzzy), A
+    # would win, and so it would if the reranker's column were read.
+    assert [r.sku for r in ranked] == ["B", "A"]

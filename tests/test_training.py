@@ -251,6 +251,8 @@ def test_train_fine_tunes_registers_and_promotes(settings: Settings, tmp_path: P
     assert meta["params"]["trainer"]["seed"] == 0 and meta["created_at"].endswith("Z")
     assert ROWS_FILE in meta["files"] and "fusion.json" in meta["files"]
     assert len((model.path / ROWS_FILE).read_text().split()) == len(rows)
+    # A reranker is trained only when asked for (tests/test_reranker.py).
+    assert not model.reranker_path.exists() and result.reranker_report is None
 
     # The encoder was really trained: its weights, and so its vectors, moved.
     base_weights = Path(settings.model_path) / "model.safetensors"
