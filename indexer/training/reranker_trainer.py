@@ -104,12 +104,15 @@ class RerankerTrainer:
         self.config = config or RerankerConfig()
 
     def train(self, model: Any, tokenizer: Any, groups: Sequence[RerankGroup]) -> RerankerReport:
-        """Trains `model` (a transformers sequence-classification model, one label) in place."""
+        """Trains `model` (a transformers sequence-classification model, one label) in place,
+        on the GPU when there is one; the model is left on the CPU, where it is exported."""
         import torch
         from tqdm import tqdm
 
         config = self.config
         torch.manual_seed(config.seed)
+        device = "cuda" if torch.cuda.is_available() else "cpu"
+        model.to(device)
         if config.freeze_embeddings:
             for parameter in model.base_model.embeddings.parameters():
                 parameter.requires_grad = False
@@ -142,16 +145,16 @@ class RerankerTrainer:
                 max_length=config.max_length,
                 padding=True,
                 return_tensors="pt",
-            )
+            ).to(device)
             logits = model(**inputs).logits.squeeze(-1)
-            loss = loss_fn(logits, torch.tensor(labels))
+            loss = loss_fn(logits, torch.tensor(labels, device=device))
             loss.backward()
             torch.nn.utils.clip_grad_norm_(trainable, config.max_grad_norm)
             optimizer.step()
             schedule.step()
             optimizer.zero_grad()
             losses.append(float(loss.item()))
-        model.eval()
+        model.to("cpu").eval()
         tenth = max(1, len(losses) // 10)
         return RerankerReport(
             groups=len(groups),
