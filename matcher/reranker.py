@@ -9,7 +9,7 @@ signal's, over a shortlist of the candidates the signals propose (`shortlist`).
 
 A reranker directory (indexer/reranker_export.py writes it, inside a model version):
     model-int8.onnx     the cross-encoder, pair token ids in, one logit per pair out
-    tokenizer.json      its (fast) tokenizer, truncation set for pairs
+    tokenizer.json      its (fast) tokenizer
     reranker.json       maximum pair length, inputs
 """
 
