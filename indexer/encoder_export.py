@@ -57,7 +57,6 @@ def export_encoder(state_dir: Path, model_path: str | Path) -> Path | None:
 
 
 def _export(model_path: Path, out: Path, fingerprint: str) -> None:
-    import torch
     from sentence_transformers import SentenceTransformer
 
     model = SentenceTransformer(str(model_path), device="cpu")
@@ -76,26 +75,10 @@ def _export(model_path: Path, out: Path, fingerprint: str) -> None:
     backend.save(str(out / TOKENIZER_FILE))
 
     sample = tokenizer(["rear brake pads", "a bonnet latch for a golf"], padding=True)
-    inputs = tuple(
-        name
-        for name in ("input_ids", "attention_mask", "token_type_ids")
-        if name in sample and name in tokenizer.model_input_names
+    axes = {0: "batch", 1: "tokens"}
+    inputs = trace_to_onnx(
+        transformer.auto_model, tokenizer, sample, "last_hidden_state", axes, out / FP32_FILE
     )
-    network = positional(transformer.auto_model, inputs, "last_hidden_state")
-    tensors = tuple(torch.tensor(sample[name]) for name in inputs)
-    axes = {name: {0: "batch", 1: "tokens"} for name in (*inputs, "last_hidden_state")}
-    with warnings.catch_warnings(), torch.no_grad():
-        warnings.simplefilter("ignore")  # tracer notes on the model's own shape checks
-        torch.onnx.export(
-            network,
-            tensors,
-            str(out / FP32_FILE),
-            input_names=list(inputs),
-            output_names=["last_hidden_state"],
-            dynamic_axes=axes,
-            opset_version=OPSET,
-            dynamo=False,
-        )
     quantise(out / FP32_FILE, out / INT8_FILE)
     info = ExportInfo(
         inputs=inputs,
@@ -125,7 +108,43 @@ def quantise(source: Path, target: Path) -> None:
         root.setLevel(level)
 
 
-def positional(network: Any, inputs: tuple[str, ...], output: str) -> Any:
+def trace_to_onnx(
+    model: Any,
+    tokenizer: Any,
+    sample: Any,
+    output: str,
+    output_axes: dict[int, str],
+    path: Path,
+) -> tuple[str, ...]:
+    """Traces a transformers `model` on `sample` (its tokenizer's padded output) to an ONNX
+    file at `path` that returns the field `output` of the model's output, with dynamic batch
+    and token axes; returns the inputs it takes (of ids, attention mask and token types)."""
+    import torch
+
+    inputs = tuple(
+        name
+        for name in ("input_ids", "attention_mask", "token_type_ids")
+        if name in sample and name in tokenizer.model_input_names
+    )
+    tensors = tuple(torch.tensor(sample[name]) for name in inputs)
+    axes = {name: {0: "batch", 1: "tokens"} for name in inputs}
+    axes[output] = output_axes
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore")  # tracer notes on the model's own shape checks
+        torch.onnx.export(
+            _positional(model, inputs, output),
+            tensors,
+            str(path),
+            input_names=list(inputs),
+            output_names=[output],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+    return inputs
+
+
+def _positional(network: Any, inputs: tuple[str, ...], output: str) -> Any:
     """A transformers model as a module of positional tensors (what the tracer feeds) that
     returns one field of its output (`last_hidden_state`, `logits`)."""
     import torch

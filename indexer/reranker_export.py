@@ -8,19 +8,16 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-import warnings
 from pathlib import Path
 from typing import Any
 
-from indexer.encoder_export import OPSET, positional, quantise
+from indexer.encoder_export import quantise, trace_to_onnx
 from matcher.reranker import META_FILE, MODEL_FILE, TOKENIZER_FILE, RerankerInfo
 
 
 def export_reranker(model: Any, tokenizer: Any, out: Path, max_length: int) -> None:
     """Writes `model` (a transformers sequence-classification model with one label) and its
     fast tokenizer to the directory `out`, which must not exist."""
-    import torch
-
     backend = getattr(tokenizer, "backend_tokenizer", None)
     if backend is None:
         raise ValueError("the reranker's tokenizer has no fast (tokenizers) form")
@@ -29,29 +26,9 @@ def export_reranker(model: Any, tokenizer: Any, out: Path, max_length: int) -> N
         ["Rear Brake Pad Set | brake pad kit", "Bonnet Release Catch"],
         padding=True,
     )
-    inputs = tuple(
-        name
-        for name in ("input_ids", "attention_mask", "token_type_ids")
-        if name in sample and name in tokenizer.model_input_names
-    )
-    network = positional(model.eval(), inputs, "logits")
-    tensors = tuple(torch.tensor(sample[name]) for name in inputs)
-    axes: dict[str, dict[int, str]] = {name: {0: "pairs", 1: "tokens"} for name in inputs}
-    axes["logits"] = {0: "pairs"}
     with tempfile.TemporaryDirectory(prefix="partmatch-reranker-") as work:
         fp32 = Path(work) / "model.onnx"
-        with warnings.catch_warnings(), torch.no_grad():
-            warnings.simplefilter("ignore")  # tracer notes on the model's own shape checks
-            torch.onnx.export(
-                network,
-                tensors,
-                str(fp32),
-                input_names=list(inputs),
-                output_names=["logits"],
-                dynamic_axes=axes,
-                opset_version=OPSET,
-                dynamo=False,
-            )
+        inputs = trace_to_onnx(model.eval(), tokenizer, sample, "logits", {0: "batch"}, fp32)
         out.mkdir(parents=True)
         try:
             quantise(fp32, out / MODEL_FILE)

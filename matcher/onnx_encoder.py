@@ -74,15 +74,14 @@ def cpu_session(model: Path, threads: int) -> Any:
     return ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
 
 
-def token_feeds(encodings: Sequence[Any], inputs: Sequence[str]) -> dict[str, np.ndarray]:
-    """A session's inputs (`inputs` of ids, attention mask, token types) from a tokenizer's
-    padded encodings."""
-    feeds = {
+def token_feeds(encodings: Sequence[Any]) -> dict[str, np.ndarray]:
+    """Token ids, attention mask and token types of a tokenizer's padded encodings; a session
+    takes those its export lists (`inputs`)."""
+    return {
         "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
         "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
         "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
     }
-    return {name: feeds[name] for name in inputs}
 
 
 class OnnxEncoder:
@@ -111,8 +110,8 @@ class OnnxEncoder:
     def _pass(self, texts: list[str]) -> np.ndarray:
         if self.info.lowercase:
             texts = [t.lower() for t in texts]
-        feeds = token_feeds(self._tokenizer.encode_batch(texts), self.info.inputs)
-        hidden = self._session.run(None, feeds)[0]
+        feeds = token_feeds(self._tokenizer.encode_batch(texts))
+        hidden = self._session.run(None, {k: feeds[k] for k in self.info.inputs})[0]
         weights = feeds["attention_mask"][..., None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.maximum(weights.sum(axis=1), 1e-9)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -69,12 +69,7 @@ class RerankerInfo:
     @classmethod
     def read(cls, directory: Path) -> RerankerInfo:
         raw = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        return cls(
-            inputs=tuple(raw["inputs"]),
-            max_length=int(raw["max_length"]),
-            pad_id=int(raw["pad_id"]),
-            pad_token=str(raw["pad_token"]),
-        )
+        return cls(**{**raw, "inputs": tuple(raw["inputs"])})
 
     def to_json(self) -> str:
         return json.dumps({**asdict(self), "inputs": list(self.inputs)}, indent=2)
@@ -101,7 +96,8 @@ class Reranker:
         if not candidates:
             return np.zeros(0, dtype=np.float32)
         encodings = self._tokenizer.encode_batch([(text, c) for c in candidates])
-        logits = self._session.run(None, token_feeds(encodings, self.info.inputs))[0]
+        feeds = token_feeds(encodings)
+        logits = self._session.run(None, {k: feeds[k] for k in self.info.inputs})[0]
         scores: np.ndarray = 1.0 / (1.0 + np.exp(-logits.reshape(-1).astype(np.float64)))
         return scores
 
