@@ -38,6 +38,7 @@ from indexer.training.reranker_trainer import (
     RerankerConfig,
     RerankerReport,
     RerankerTrainer,
+    base_reranker,
     mine_groups,
 )
 from indexer.training.trainer import EncoderTrainer, TrainerConfig, TrainReport
@@ -544,8 +545,6 @@ def _train_reranker(
     """Trains a cross-encoder from the base model on `anchors` against the candidates a
     matcher without history proposes for them (what parts without history face), and writes
     its export to `out`; None (and no reranker) where no anchor has another candidate."""
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
-
     proposer = build_matcher(settings, parts, [], encoder=encoder, lexical=BM25Signal())
     try:
         groups = mine_groups(
@@ -556,8 +555,7 @@ def _train_reranker(
     if not groups:
         log.warning("no reranker: no labelled text has a candidate besides its own part")
         return None
-    tokenizer = AutoTokenizer.from_pretrained(settings.model_path)
-    model = AutoModelForSequenceClassification.from_pretrained(settings.model_path, num_labels=1)
+    model, tokenizer = base_reranker(settings.model_path, config.seed)
     report = RerankerTrainer(config).train(model, tokenizer, groups)
     log.info(
         "reranker: %d groups, %d steps in %.0f s, loss %.3f -> %.3f",

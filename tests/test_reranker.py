@@ -11,7 +11,12 @@ import pytest
 
 from indexer.reranker_export import export_reranker
 from indexer.train import train
-from indexer.training.reranker_trainer import RerankerConfig, RerankerTrainer, RerankGroup
+from indexer.training.reranker_trainer import (
+    RerankerConfig,
+    RerankerTrainer,
+    RerankGroup,
+    base_reranker,
+)
 from matcher.app import build_matcher
 from matcher.config import Settings
 from matcher.registry import open_version
@@ -54,13 +59,9 @@ def test_training_teaches_the_pairs_and_the_export_answers_as_the_model(
     base_settings: Settings, tmp_path: Path
 ) -> None:
     import torch
-    from transformers import AutoModelForSequenceClassification, AutoTokenizer
 
     groups = _groups(random.Random(4))
-    tokenizer = AutoTokenizer.from_pretrained(base_settings.model_path)
-    model = AutoModelForSequenceClassification.from_pretrained(
-        base_settings.model_path, num_labels=1
-    )
+    model, tokenizer = base_reranker(base_settings.model_path, seed=0)
 
     def torch_scores() -> list[np.ndarray]:
         out = []
@@ -83,8 +84,9 @@ def test_training_teaches_the_pairs_and_the_export_answers_as_the_model(
     report = RerankerTrainer(config).train(model, tokenizer, [g for e in epochs for g in e])
     after_scores = torch_scores()
     after = _first_right(after_scores)
-    # 36 groups of four: chance picks the positive a quarter of the time.
-    assert after >= 0.9 and after > before, (before, after)
+    # 36 groups of four: chance picks the positive a quarter of the time, the untrained model
+    # 0.11-0.33 of it (over head seeds 0-4), the trained one 0.92-0.97.
+    assert after >= 0.8 and after > before, (before, after)
     assert report.last_loss < report.first_loss
 
     export_reranker(model, tokenizer, tmp_path / "reranker", config.max_length)

@@ -99,6 +99,17 @@ def mine_groups(
     return groups
 
 
+def base_reranker(model_path: str, seed: int) -> tuple[Any, Any]:
+    """The base encoder with a fresh one-label head, and its tokenizer. The head's weights are
+    drawn at load, so the seed is set first: otherwise two runs of one config differ."""
+    import torch
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    torch.manual_seed(seed)
+    model = AutoModelForSequenceClassification.from_pretrained(model_path, num_labels=1)
+    return model, AutoTokenizer.from_pretrained(model_path)
+
+
 class RerankerTrainer:
     def __init__(self, config: RerankerConfig | None = None) -> None:
         self.config = config or RerankerConfig()
