@@ -109,12 +109,23 @@ def held_out_for(parts: list[Part]) -> list[Example]:
     return held + [Example(text, None) for text in HELD_OUT_NO_PART]
 
 
-def test_accept_threshold_by_hand() -> None:
-    confidence = np.asarray([0.95, 0.9, 0.8, 0.7, 0.6])
-    correct = np.asarray([True, True, True, False, True])
-    assert choose_accept_threshold(confidence, correct, 0.99) == pytest.approx(0.8)
-    assert choose_accept_threshold(confidence, correct, 0.75) == pytest.approx(0.6)
-    assert choose_accept_threshold(confidence, ~correct, 0.5) == 1.0  # never reached
+def test_accept_threshold_needs_the_target_with_confidence() -> None:
+    # n answers all right: the 90% lower bound of their precision is 0.1 ** (1 / n), 0.63 for
+    # five: five right answers do not show a precision of 0.9.
+    assert choose_accept_threshold(np.full(5, 0.9), np.ones(5, bool), 0.9) == 1.0
+    # Fifty: 0.955, enough.
+    confidence = np.r_[np.full(50, 0.95), np.full(50, 0.8)]
+    right = np.ones(100, bool)
+    assert choose_accept_threshold(confidence, right, 0.9) == pytest.approx(0.8)
+    # Accepting at 0.8 with 5 of the 100 wrong: bound 0.909, still enough; with 6 wrong the
+    # bound is 0.897 (the point estimate, 0.94, would pass), so only the top fifty are.
+    five_wrong = right.copy()
+    five_wrong[95:] = False
+    assert choose_accept_threshold(confidence, five_wrong, 0.9) == pytest.approx(0.8)
+    six_wrong = right.copy()
+    six_wrong[94:] = False
+    assert choose_accept_threshold(confidence, six_wrong, 0.9) == pytest.approx(0.95)
+    assert choose_accept_threshold(confidence, ~right, 0.5) == 1.0  # never reached
 
 
 def served(
@@ -227,8 +238,18 @@ def test_fit_fusion_learns_ranking_calibration_and_no_part(
     settings: Settings, encoder: Encoder, parts: list[Part], tmp_path: object
 ) -> None:
     history, valid = history_for(parts)
+    # A precision valid's few texts can show (the accept threshold must reach it with 90%
+    # confidence: 0.98 would take 114 right answers in a row).
     report = fit_fusion(
-        settings, encoder, parts, history, valid, folds=3, lexical=BM25Signal, progress=False
+        settings,
+        encoder,
+        parts,
+        history,
+        valid,
+        folds=3,
+        lexical=BM25Signal,
+        progress=False,
+        target_precision=0.8,
     )
     # valid's frames are not in history, and calibration does not reorder: a ranking figure.
     assert report.metrics["acc@1"] is not None and report.metrics["acc@1"] >= 0.8
