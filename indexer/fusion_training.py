@@ -38,7 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from tqdm import tqdm
 
 from indexer.head_training import fit_head
-from indexer.metrics import coverage_precision_curve, expected_calibration_error
+from indexer.metrics import acceptance_counts, expected_calibration_error
 from matcher.app import build_matcher, lexical_signal
 from matcher.catalog import Part
 from matcher.config import Settings
@@ -373,9 +373,7 @@ def choose_accept_threshold(
     """The lowest threshold whose accepted answers (confidence >= it) reach the target
     precision with probability `level`: the one-sided Clopper-Pearson lower bound of their
     precision is at least the target. 1.0 (accept nothing) when no threshold does."""
-    coverage, precision, thresholds = coverage_precision_curve(confidence, correct)
-    accepted = np.rint(coverage * len(confidence))
-    right = np.rint(precision * accepted)
+    accepted, right, thresholds = acceptance_counts(confidence, correct)
     # The lower bound of a binomial proportion with `right` successes in `accepted` trials;
     # none right: 0.
     bound = np.where(right > 0, beta.ppf(1.0 - level, right, accepted - right + 1), 0.0)

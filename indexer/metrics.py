@@ -76,18 +76,27 @@ def expected_calibration_error(
     return total
 
 
-def coverage_precision_curve(
+def acceptance_counts(
     confidence: np.ndarray, correct: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Accepting every answer with confidence >= t, for each distinct t (high to low): the
-    share of texts accepted (coverage), the precision of those, and t."""
+    """Accepting every answer with confidence >= t, for each distinct t (high to low): how
+    many answers are accepted, how many of those are right, and t."""
     order = np.argsort(-confidence, kind="stable")
     conf = confidence[order]
     hits = np.cumsum(correct[order])
     n = np.arange(1, len(order) + 1)
     # Keep the last index of each run of equal confidences: ties are accepted together.
     last = np.r_[conf[1:] != conf[:-1], True] if len(conf) else np.zeros(0, bool)
-    return n[last] / max(1, len(order)), hits[last] / n[last], conf[last]
+    return n[last], hits[last], conf[last]
+
+
+def coverage_precision_curve(
+    confidence: np.ndarray, correct: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """As acceptance_counts: the share of texts accepted (coverage), the precision of those,
+    and t."""
+    accepted, right, thresholds = acceptance_counts(confidence, correct)
+    return accepted / max(1, len(confidence)), right / accepted, thresholds
 
 
 def automation_at_precision(confidence: np.ndarray, correct: np.ndarray, precision: float) -> float:
