@@ -16,7 +16,6 @@ from typing import Any
 
 from matcher.encoder import model_fingerprint
 from matcher.onnx_encoder import (
-    EXPORT_META,
     FP32_FILE,
     INT8_FILE,
     TOKENIZER_FILE,
@@ -89,7 +88,7 @@ def _export(model_path: Path, out: Path, fingerprint: str) -> None:
         dimension=int(model.get_embedding_dimension() or 0),
         fingerprint=fingerprint,
     )
-    (out / EXPORT_META).write_text(info.to_json(), encoding="utf-8")
+    info.write(out)
 
 
 def quantise(source: Path, target: Path) -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from indexer.encoder_export import quantise, trace_to_onnx
-from matcher.reranker import META_FILE, MODEL_FILE, TOKENIZER_FILE, RerankerInfo
+from matcher.reranker import MODEL_FILE, TOKENIZER_FILE, RerankerInfo
 
 
 def export_reranker(model: Any, tokenizer: Any, out: Path, max_length: int) -> None:
@@ -39,7 +39,7 @@ def export_reranker(model: Any, tokenizer: Any, out: Path, max_length: int) -> N
                 pad_id=int(tokenizer.pad_token_id or 0),
                 pad_token=str(tokenizer.pad_token or "[PAD]"),
             )
-            (out / META_FILE).write_text(info.to_json(), encoding="utf-8")
+            info.write(out)
         except BaseException:
             shutil.rmtree(out, ignore_errors=True)
             raise

@@ -21,7 +21,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar, Self
 
 import numpy as np
 
@@ -44,22 +44,32 @@ def has_export(state_dir: Path, fingerprint: str) -> bool:
 
 
 @dataclass(frozen=True)
-class ExportInfo:
+class ExportMeta:
+    """The JSON file beside an ONNX export (its name: FILE) that says how to feed it; the
+    encoder's and the reranker's exports each add what they need."""
+
+    FILE: ClassVar[str]
+    # The token arrays (token_feeds) the session takes.
     inputs: tuple[str, ...]
+
+    @classmethod
+    def read(cls, directory: Path) -> Self:
+        raw = json.loads((directory / cls.FILE).read_text(encoding="utf-8"))
+        return cls(**{**raw, "inputs": tuple(raw["inputs"])})
+
+    def write(self, directory: Path) -> None:
+        (directory / self.FILE).write_text(json.dumps(asdict(self), indent=2), encoding="utf-8")
+
+
+@dataclass(frozen=True)
+class ExportInfo(ExportMeta):
+    FILE: ClassVar[str] = EXPORT_META
     max_seq_length: int
     lowercase: bool
     pad_id: int
     pad_token: str
     dimension: int
     fingerprint: str
-
-    @classmethod
-    def read(cls, directory: Path) -> ExportInfo:
-        raw = json.loads((directory / EXPORT_META).read_text(encoding="utf-8"))
-        return cls(**{**raw, "inputs": tuple(raw["inputs"])})
-
-    def to_json(self) -> str:
-        return json.dumps({**asdict(self), "inputs": list(self.inputs)}, indent=2)
 
 
 def cpu_session(model: Path, threads: int) -> Any:

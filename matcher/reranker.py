@@ -15,15 +15,15 @@ A reranker directory (indexer/reranker_export.py writes it, inside a model versi
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 import numpy as np
 
 from matcher.catalog import Part
-from matcher.onnx_encoder import cpu_session, token_feeds
+from matcher.onnx_encoder import ExportMeta, cpu_session, token_feeds
 from matcher.signals.base import Hit
 
 RERANK = "rerank"
@@ -60,19 +60,11 @@ def shortlist(hits: Mapping[str, Sequence[Hit]], depth: int = DEPTH) -> list[str
 
 
 @dataclass(frozen=True)
-class RerankerInfo:
-    inputs: tuple[str, ...]
+class RerankerInfo(ExportMeta):
+    FILE: ClassVar[str] = META_FILE
     max_length: int
     pad_id: int
     pad_token: str
-
-    @classmethod
-    def read(cls, directory: Path) -> RerankerInfo:
-        raw = json.loads((directory / META_FILE).read_text(encoding="utf-8"))
-        return cls(**{**raw, "inputs": tuple(raw["inputs"])})
-
-    def to_json(self) -> str:
-        return json.dumps({**asdict(self), "inputs": list(self.inputs)}, indent=2)
 
 
 def has_reranker(directory: Path) -> bool:
