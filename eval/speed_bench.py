@@ -28,6 +28,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -52,9 +53,14 @@ class Run:
 
     name: str
     sent: int
-    errors: int
     seconds: float
     latencies_ms: list[float] = field(repr=False)
+    # Texts whose call failed, by gRPC status: a refusal under load is not a fault.
+    failed: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def errors(self) -> int:
+        return self.failed.total()
 
     def summary(self) -> dict[str, Any]:
         ms = np.asarray(self.latencies_ms) if self.latencies_ms else np.zeros(1)
@@ -62,6 +68,7 @@ class Run:
             "run": self.name,
             "sent": self.sent,
             "errors": self.errors,
+            "error_codes": dict(sorted(self.failed.items())),
             "throughput_per_s": round((self.sent - self.errors) / self.seconds, 1),
             "p50_ms": round(float(np.percentile(ms, 50)), 1),
             "p95_ms": round(float(np.percentile(ms, 95)), 1),
@@ -73,8 +80,10 @@ def distinct_texts(data: Path) -> Iterator[str]:
     """The dataset's texts, each under every frame in turn: never the same text twice."""
     dataset = load_dataset(data, splits=("history", "valid", "test"))
     texts = list(dict.fromkeys(e.text for e in (*dataset.history, *dataset.valid, *dataset.test)))
-    # A frame can make one text into another ("need" + "front pads" is a text of its own).
-    seen: set[str] = set()
+    # A frame can make one text into another ("need" + "front pads" is a text of its own). The
+    # server holds the vectors of its history and catalog texts: sent as they are, those would
+    # be answered without an encoder pass.
+    seen = {e.text for e in dataset.history} | {p.name for p in dataset.catalog}
     for frame in FRAMES:
         for text in texts:
             framed = frame.format(text)
@@ -82,6 +91,10 @@ def distinct_texts(data: Path) -> Iterator[str]:
                 seen.add(framed)
                 yield framed
     raise RuntimeError(f"{data} has too few texts for this benchmark")
+
+
+def take(texts: Iterator[str], count: int) -> list[str]:
+    return list(itertools.islice(texts, count))
 
 
 # -- the server ----------------------------------------------------------------------------
@@ -173,33 +186,43 @@ class Client:
         self.channel.close()
 
 
-def sequential(client: Client, texts: Iterator[str], count: int) -> Run:
-    latencies, errors = [], 0
+def count_failure(failed: Counter[str], error: BaseException, texts: int = 1) -> None:
+    """Counts a failed call under its gRPC status, and prints the first of each status."""
+    code = getattr(error, "code", None)
+    status = str(code().name) if callable(code) else type(error).__name__
+    if not failed[status]:
+        details = getattr(error, "details", None)
+        print(f"{status}: {details() if callable(details) else error}", file=sys.stderr)
+    failed[status] += texts
+
+
+def sequential(client: Client, texts: Sequence[str]) -> Run:
+    latencies, failed = [], Counter[str]()
     started = time.perf_counter()
-    for text in itertools.islice(texts, count):
+    for text in texts:
         sent = time.perf_counter()
         try:
             client.stub.Match(client.request(text), metadata=client.metadata, timeout=30)
-        except Exception:
-            errors += 1
+        except Exception as exc:
+            count_failure(failed, exc)
         latencies.append((time.perf_counter() - sent) * 1000)
-    return Run("sequential", count, errors, time.perf_counter() - started, latencies)
+    return Run("sequential", len(texts), time.perf_counter() - started, latencies, failed)
 
 
 def open_loop(client: Client, texts: Iterator[str], rate: float, seconds: float) -> Run:
     """Each request at its scheduled time; latency from that time to the answer."""
     count = max(1, round(rate * seconds))
     latencies: list[float] = []
-    errors = 0
+    failed = Counter[str]()
     lock = threading.Lock()
     done = threading.Semaphore(0)
 
     def finished(scheduled: float) -> Any:
         def record(future: Any) -> None:
-            nonlocal errors
             with lock:
-                if future.exception() is not None:
-                    errors += 1
+                error = future.exception()
+                if error is not None:
+                    count_failure(failed, error)
                 else:
                     latencies.append((time.perf_counter() - scheduled) * 1000)
             done.release()
@@ -219,30 +242,31 @@ def open_loop(client: Client, texts: Iterator[str], rate: float, seconds: float)
         future.add_done_callback(finished(scheduled))
     for _ in batch:
         done.acquire()
-    return Run(f"open loop {rate:g}/s", count, errors, time.perf_counter() - started, latencies)
+    seconds = time.perf_counter() - started
+    return Run(f"open loop {rate:g}/s", count, seconds, latencies, failed)
 
 
 def closed_loop(client: Client, texts: Iterator[str], clients: int, seconds: float) -> Run:
     """`clients` callers, each sending its next text as soon as the last is answered."""
     latencies: list[float] = []
-    errors = 0
+    failed = Counter[str]()
     lock = threading.Lock()
     deadline = time.perf_counter() + seconds
 
     def caller() -> None:
-        nonlocal errors
         while time.perf_counter() < deadline:
             with lock:
                 text = next(texts)
             sent = time.perf_counter()
+            error: Exception | None = None
             try:
                 client.stub.Match(client.request(text), metadata=client.metadata, timeout=60)
-                failed = False
-            except Exception:
-                failed = True
+            except Exception as exc:
+                error = exc
             with lock:
                 latencies.append((time.perf_counter() - sent) * 1000)
-                errors += failed
+                if error is not None:
+                    count_failure(failed, error)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=caller) for _ in range(clients)]
@@ -250,25 +274,25 @@ def closed_loop(client: Client, texts: Iterator[str], clients: int, seconds: flo
         thread.start()
     for thread in threads:
         thread.join()
-    sent = len(latencies)
-    return Run(f"max, {clients} clients", sent, errors, time.perf_counter() - started, latencies)
+    seconds = time.perf_counter() - started
+    name = f"max, {clients} clients"
+    return Run(name, len(latencies), seconds, latencies, failed)
 
 
-def batches(client: Client, texts: Iterator[str], size: int, count: int) -> Run:
-    latencies, errors = [], 0
+def batches(client: Client, groups: Sequence[Sequence[str]]) -> Run:
+    latencies, failed = [], Counter[str]()
     started = time.perf_counter()
-    for _ in range(count):
-        request = client.pb.MatchBatchRequest(
-            requests=[client.request(t) for t in itertools.islice(texts, size)]
-        )
+    for group in groups:
+        request = client.pb.MatchBatchRequest(requests=[client.request(t) for t in group])
         sent = time.perf_counter()
         try:
             client.stub.MatchBatch(request, metadata=client.metadata, timeout=120)
-        except Exception:
-            errors += 1
+        except Exception as exc:
+            count_failure(failed, exc, len(group))
         latencies.append((time.perf_counter() - sent) * 1000)
     seconds = time.perf_counter() - started
-    return Run(f"MatchBatch of {size}", count * size, errors * size, seconds, latencies)
+    texts = sum(len(group) for group in groups)
+    return Run(f"MatchBatch of {len(groups[0])}", texts, seconds, latencies, failed)
 
 
 def upserts(client: Client, parts: Sequence[Any], count: int) -> Run:
@@ -277,7 +301,7 @@ def upserts(client: Client, parts: Sequence[Any], count: int) -> Run:
     from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 
     stub = pb_grpc.CatalogStub(client.channel)
-    latencies, errors = [], 0
+    latencies, failed = [], Counter[str]()
     started = time.perf_counter()
     for number, part in zip(range(count), itertools.cycle(parts), strict=False):
         request = client.pb.UpsertPartsRequest(
@@ -295,20 +319,26 @@ def upserts(client: Client, parts: Sequence[Any], count: int) -> Run:
         sent = time.perf_counter()
         try:
             stub.UpsertParts(request, metadata=client.metadata, timeout=120)
-        except Exception:
-            errors += 1
+        except Exception as exc:
+            count_failure(failed, exc)
         latencies.append((time.perf_counter() - sent) * 1000)
     seconds = time.perf_counter() - started
-    return Run("UpsertParts of one part", count, errors, seconds, latencies)
+    return Run("UpsertParts of one part", count, seconds, latencies, failed)
 
 
 # -- the floor -----------------------------------------------------------------------------
 
 
 def floor(
-    data: Path, state: Path, model_path: str, texts: Iterator[str], batch: int
+    data: Path,
+    state: Path,
+    model_path: str,
+    singles: Sequence[str],
+    groups: Sequence[Sequence[str]],
 ) -> dict[str, Any]:
-    """One encoder pass for one text, the encoder's batched throughput, one BM25 query."""
+    """One encoder pass for one text and one BM25 query, over the texts the sequential run
+    sent, and the encoder's throughput over the MatchBatch run's texts, a call per batch: the
+    service and its floor are measured on the same words."""
     from matcher.app import open_encoder
     from matcher.catalog_view import CatalogViewBuilder
     from matcher.config import Settings
@@ -318,21 +348,21 @@ def floor(
     # The server's own runtime and threads (matcher.app.load_encoder), or the floor is
     # another machine's.
     encoder = open_encoder(Settings.from_env(state_dir=state), model_path)
-    encoder.batch_size = batch
+    encoder.batch_size = len(groups[0])
     one = []
-    for text in itertools.islice(texts, 30):
+    for text in singles:
         started = time.perf_counter()
         encoder.encode([text], remember=False)
         one.append((time.perf_counter() - started) * 1000)
-    many = list(itertools.islice(texts, batch * 8))
     started = time.perf_counter()
-    encoder.encode(many, remember=False)
-    throughput = len(many) / (time.perf_counter() - started)
+    for group in groups:
+        encoder.encode(group, remember=False)
+    throughput = sum(len(group) for group in groups) / (time.perf_counter() - started)
 
     dataset = load_dataset(data, splits=("history",))
     view = CatalogViewBuilder(None).build(dataset.catalog, dataset.history)
     signal, bm25 = BM25Signal(), []
-    for text in itertools.islice(texts, 200):
+    for text in singles:
         query = Query.parse(text)
         started = time.perf_counter()
         signal.search(view, query, 50)
@@ -364,12 +394,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     server = Server(state, env)
     try:
         client = Client(server.address)
-        sequential(client, texts, 20)  # warm-up: first calls load lazily
-        runs = [sequential(client, texts, args.sequential)]
+        sequential(client, take(texts, 20))  # warm-up: first calls load lazily
+        singles = take(texts, args.sequential)
+        runs = [sequential(client, singles)]
         for rate in args.rates:
             runs.append(open_loop(client, texts, rate, args.seconds))
         runs.append(closed_loop(client, texts, args.clients, args.seconds))
-        runs.append(batches(client, texts, args.batch, args.batches))
+        groups = [take(texts, args.batch) for _ in range(args.batches)]
+        runs.append(batches(client, groups))
         runs.append(upserts(client, catalog[:: max(1, len(catalog) // 50)], args.upserts))
         client.close()
         rss = server.peak_rss_mib()
@@ -387,7 +419,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         if version
         else settings.model_path
     )
-    floors = floor(Path(args.data), state, model_path, texts, args.batch)
+    floors = floor(Path(args.data), state, model_path, singles, groups)
     summaries = [run.summary() for run in runs]
     sequential_p50 = summaries[0]["p50_ms"]
     batch = next(s for s in summaries if s["run"].startswith("MatchBatch"))
@@ -411,6 +443,11 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def errors(run: dict[str, Any]) -> str:
+    codes = ", ".join(f"{count} {code}" for code, count in run.get("error_codes", {}).items())
+    return f"{run['errors']} ({codes})" if codes else str(run["errors"])
+
+
 def markdown(figures: dict[str, Any]) -> str:
     lines = [
         "# Speed (`make bench-speed`)",
@@ -425,7 +462,7 @@ def markdown(figures: dict[str, Any]) -> str:
     ]
     for run in figures["runs"]:
         lines.append(
-            f"| {run['run']} | {run['sent']} | {run['errors']} | {run['throughput_per_s']} "
+            f"| {run['run']} | {run['sent']} | {errors(run)} | {run['throughput_per_s']} "
             f"| {run['p50_ms']} | {run['p95_ms']} | {run['p99_ms']} |"
         )
     fl, ratio = figures["floor"], figures["ratios"]

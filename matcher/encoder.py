@@ -129,6 +129,11 @@ class Encoder:
         return self._model
 
     @property
+    def pass_size(self) -> int:
+        """Texts per forward pass."""
+        return self.onnx.pass_size if self.onnx is not None else self.batch_size
+
+    @property
     def runtime(self) -> str:
         if self.onnx is None:
             return "torch"

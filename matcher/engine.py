@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
@@ -96,6 +96,9 @@ class Matcher:
         self._remote = set(remote_signals)
         self._remote_timeout_s = remote_timeout_s
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="signal")
+        # One thread encodes batches ahead of their matching: more would only contend for
+        # the cores the matching needs.
+        self._ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="encode-ahead")
         self.degraded_signals: set[str] = set()
 
     # -- catalog ---------------------------------------------------------------------------
@@ -168,11 +171,30 @@ class Matcher:
     def _shortlist(view: CatalogView, hits: Mapping[str, Sequence[Hit]]) -> list[str]:
         return [sku for sku in shortlist(hits) if sku in view.parts]
 
-    def encode_ahead(self, texts: Sequence[str]) -> None:
-        """Encodes the queries of a batch of requests in one pass, so that each Match of the
-        batch finds its query's vector cached instead of paying a pass of its own."""
-        if self._encoder is not None:
-            self._encoder.encode([Query.parse(text).text for text in texts], remember=False)
+    def encode_ahead(self, texts: Sequence[str]) -> Iterator[list[int]]:
+        """Encodes the queries of a batch of requests a forward pass at a time, shortest first
+        (a pass pads to its longest text), and yields the indices of each pass's texts once
+        their vectors are cached, so that each Match of the batch finds its query's vector
+        instead of paying a pass of its own. The next pass runs on another thread while the
+        caller matches the texts yielded (the encoder's runtime releases the GIL), so a batch
+        costs about its passes rather than its passes plus its matching."""
+        encoder = self._encoder
+        if encoder is None or not texts:
+            yield list(range(len(texts)))
+            return
+        queries = [Query.parse(text).text for text in texts]
+        order = sorted(range(len(texts)), key=lambda i: len(queries[i]))
+        passes = [order[i : i + encoder.pass_size] for i in range(0, len(order), encoder.pass_size)]
+
+        def encode(rows: list[int]) -> None:
+            encoder.encode([queries[i] for i in rows], remember=False)
+
+        ahead = self._ahead.submit(encode, passes[0])
+        for n, rows in enumerate(passes):
+            ahead.result()
+            if n + 1 < len(passes):
+                ahead = self._ahead.submit(encode, passes[n + 1])
+            yield rows
 
     def match(self, text: str, top_k: int = 0, vehicle: str = "") -> MatchResult:
         k = self.validate(text, top_k, vehicle)
@@ -274,5 +296,6 @@ class Matcher:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        self._ahead.shutdown(wait=False, cancel_futures=True)
         if self._encoder is not None:
             self._encoder.close()

@@ -154,11 +154,13 @@ class MatcherService(pb_grpc.MatcherServicer):
                     matcher.validate(item.text, item.top_k, item.context.vehicle)
                 except MatchInputError as exc:
                     raise MatchInputError(f"requests[{i}]: {exc}") from None
-            matcher.encode_ahead([r.text for r in request.requests])
-            results = []
-            for r in request.requests:
-                _check_deadline(context)
-                results.append(matcher.match(r.text, r.top_k, vehicle=r.context.vehicle))
+            answers: dict[int, MatchResult] = {}
+            for rows in matcher.encode_ahead([r.text for r in request.requests]):
+                for i in rows:
+                    _check_deadline(context)
+                    r = request.requests[i]
+                    answers[i] = matcher.match(r.text, r.top_k, vehicle=r.context.vehicle)
+            results = [answers[i] for i in range(len(request.requests))]
             # Only once every item is answered: the batch's reviews are queued whole or not.
             return pb.MatchBatchResponse(
                 responses=[result_to_proto(r) for r in self._on_results(results)]

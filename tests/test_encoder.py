@@ -1,9 +1,10 @@
-"""Query encoding: concurrent queries share forward passes, a batch is encoded in one pass, and
-the vectors are those of encoding each text alone."""
+"""Query encoding: concurrent queries share forward passes, a batch is encoded a pass ahead of
+its matching, and the vectors are those of encoding each text alone."""
 
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -62,7 +63,7 @@ def test_concurrent_queries_share_passes_and_get_their_own_vectors(
     np.testing.assert_allclose(np.stack(vectors), alone, atol=1e-5)
 
 
-def test_a_batch_is_encoded_in_one_pass(
+def test_a_batch_is_encoded_in_passes_each_ahead_of_its_matching(
     settings: Settings,
     encoder: Encoder,
     parts: list[Part],
@@ -71,15 +72,32 @@ def test_a_batch_is_encoded_in_one_pass(
 ) -> None:
     matcher = build_matcher(settings, parts, history, encoder=encoder, lexical=BM25Signal())
     matcher.load(parts, history)
-    texts = ["front brake pads", "alternater for a 2012 golf", "bonnet latch", "wiper blades"]
+    # Texts no other test encodes, so that each needs a pass.
+    texts = [f"ahead check {i}: front brake pads" for i in range(5)]
+    texts[2] = "ahead check: front brake pads for a golf with a much longer text than the rest"
+    encoder.batch_size = 2  # passes of two (the torch encoder's pass is its batch size)
     passes.clear()  # the catalog's and history's own passes
     try:
-        matcher.encode_ahead(texts)
+        ahead = matcher.encode_ahead(texts)
+        first = next(ahead)
+        # While the caller matches the first pass's texts, the next pass is already running.
+        for _ in range(500):
+            if len(passes) == 2:
+                break
+            time.sleep(0.01)
+        assert passes == [2, 2]
+        rows = [first, *ahead]
         answers = [matcher.match(t) for t in texts]
     finally:
+        encoder.batch_size = 64
         matcher.close()
-    assert passes == [len(texts)]
-    assert answers[0].candidates[0].sku == "BRK-F"
+    assert passes == [2, 2, 1]
+    # Shortest first, so a pass pads little; every text once.
+    assert rows[-1] == [2]
+    assert sorted(i for pass_rows in rows for i in pass_rows) == list(range(len(texts)))
+    # Each Match found its query's vector cached: no pass of its own.
+    assert len(passes) == 3
+    assert all(a.candidates[0].sku == "BRK-F" for a in answers)
 
 
 def test_a_failed_pass_fails_every_query_it_held_and_the_next_pass_works() -> None:

@@ -71,12 +71,13 @@ def test_match_and_batch(channel: grpc.Channel) -> None:
 
     batch = stub.MatchBatch(
         pb.MatchBatchRequest(
-            requests=[pb.MatchRequest(text="alternater"), pb.MatchRequest(text="04465-33471")]
+            # The longer text first: a batch is encoded shortest first, answered in order.
+            requests=[pb.MatchRequest(text="pads 04465-33471"), pb.MatchRequest(text="alternater")]
         ),
         timeout=30,
     )
-    assert [r.candidates[0].sku for r in batch.responses] == ["ALT", "BRK-F"]
-    assert batch.responses[1].decision == pb.AUTO_ACCEPT
+    assert [r.candidates[0].sku for r in batch.responses] == ["BRK-F", "ALT"]
+    assert batch.responses[0].decision == pb.AUTO_ACCEPT
 
 
 def test_bad_match_requests(channel: grpc.Channel) -> None:

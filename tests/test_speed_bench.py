@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from eval import speed_bench
+from indexer.dataset import load_dataset
 from tests.conftest import tiny_catalog
 from tests.test_training import make_splits, write_data
 
@@ -21,6 +22,9 @@ def test_distinct_texts_never_repeat(tmp_path: Path) -> None:
     data = write_data(tmp_path / "data", tiny_catalog(), make_splits())
     texts = list(itertools.islice(speed_bench.distinct_texts(data), 400))
     assert len(set(texts)) == len(texts) == 400
+    # The server has the history's vectors: a history text would not be encoded.
+    history = {e.text for e in load_dataset(data, splits=("history",)).history}
+    assert history and not history & set(texts)
 
 
 def test_smoke_run_drives_the_real_server(tmp_path: Path) -> None:
