@@ -50,6 +50,24 @@ def cpu_name() -> str:
     return platform.machine() or "unknown"
 
 
+# The instruction sets that decide how fast the int8 encoder runs: with AVX-512 VNNI one
+# machine encoded 546 texts/s, without it (AVX2 only) another 295, on the same code.
+VECTOR_EXTENSIONS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def vector_extensions() -> list[str]:
+    """Which of VECTOR_EXTENSIONS the processor has ([] where /proc/cpuinfo is not there)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "flags":
+                flags = set(value.split())
+                return [name for name in VECTOR_EXTENSIONS if name in flags]
+    except OSError:
+        pass
+    return []
+
+
 def provenance(root: Path = ROOT) -> dict[str, Any]:
     """What produced a run's figures: code version, command line, machine and UTC time."""
     return {
@@ -57,5 +75,6 @@ def provenance(root: Path = ROOT) -> dict[str, Any]:
         "command": shlex.join(sys.argv),
         "cores": os.cpu_count(),
         "cpu": cpu_name(),
+        "cpu_extensions": vector_extensions(),
         "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
     }

@@ -73,10 +73,13 @@ def provenance_lines(provenance: Mapping[str, Any] | None) -> list[str]:
     """Which code, command, machine and time produced the figures, as Markdown lines."""
     if not provenance:
         return []
+    machine = f"{provenance.get('cores', '?')} cores, {provenance.get('cpu', 'unknown')}"
+    if provenance.get("cpu_extensions"):
+        machine += f" ({', '.join(provenance['cpu_extensions'])})"
     return [
         f"- code: `{provenance.get('commit', 'unknown')}`",
         f"- command: `{provenance.get('command', 'unknown')}`",
-        f"- machine: {provenance.get('cores', '?')} cores, {provenance.get('cpu', 'unknown')}",
+        f"- machine: {machine}",
         f"- date: {provenance.get('date', 'unknown')}",
         *([f"- split: {provenance['split']}"] if "split" in provenance else []),
         "",

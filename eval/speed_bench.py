@@ -109,6 +109,7 @@ def free_port() -> int:
 def prepare_state(data: Path, state: Path, epochs: int | None, env: dict[str, str]) -> None:
     """Indexes `data` into `state` and trains a model there (unless `epochs` is None: the
     server then serves the base encoder, as before a first training), unless it holds both."""
+    from matcher.catalog_store import SqliteCatalogStore
     from matcher.config import Settings
     from matcher.registry import current_version
 
@@ -127,6 +128,18 @@ def prepare_state(data: Path, state: Path, epochs: int | None, env: dict[str, st
             env=env,
             check=True,
             stdout=sys.stderr,
+        )
+    # A state indexed from other data would be measured under this data's name.
+    store = SqliteCatalogStore(settings.catalog_db)
+    try:
+        served = {p.sku for p in store.parts()}
+    finally:
+        store.close()
+    wanted = {p.sku for p in load_dataset(data, splits=()).catalog}
+    if served != wanted:
+        raise SystemExit(
+            f"{state} serves {len(served)} parts, not the {len(wanted)} of {data}: "
+            "give a fresh --state"
         )
 
 

@@ -116,6 +116,13 @@ FEATURES = (
 )
 _COVERAGE = FEATURES.index("coverage")
 _CONFLICT = FEATURES.index("attr_conflict")
+# Where feature_rows writes each feature; the derived ones are computed, never read.
+_COLUMN = {name: i for i, name in enumerate(FEATURES) if not name.endswith(("_gap", "_unseen"))}
+_SIGNAL_COLUMNS = [FEATURES.index(s) for s in SIGNALS]
+_GAP_COLUMNS = [FEATURES.index(f"{s}_gap") for s in SIGNALS]
+_UNSEEN = FEATURES.index("unseen")
+_UNSEEN_EVIDENCE_COLUMNS = [FEATURES.index(s) for s in UNSEEN_EVIDENCE]
+_UNSEEN_COLUMNS = [FEATURES.index(f"{s}_unseen") for s in UNSEEN_EVIDENCE]
 # Query-level evidence that the text names no part at all.
 NOMATCH_FEATURES = (
     "top_p",
@@ -147,17 +154,19 @@ def feature_rows(
     """From candidate_features(hits): the candidate SKUs, their feature matrix (rows in
     FEATURES order) and query-level values."""
     skus = sorted(table)
-    best = {s: max((row.get(s, 0.0) for row in table.values()), default=0.0) for s in SIGNALS}
     matrix = np.zeros((len(skus), len(FEATURES)), dtype=np.float64)
     for i, sku in enumerate(skus):
-        row = table[sku]
-        unseen = row.get("unseen", 0.0)
-        values = {
-            **row,
-            **{f"{s}_gap": row.get(s, 0.0) - best[s] for s in SIGNALS},
-            **{f"{s}_unseen": unseen * row.get(s, 0.0) for s in UNSEEN_EVIDENCE},
-        }
-        matrix[i] = [values.get(name, 0.0) for name in FEATURES]
+        for name, value in table[sku].items():
+            column = _COLUMN.get(name)
+            if column is not None:
+                matrix[i, column] = value
+    # The derived columns, for all candidates at once (a per-candidate loop over every
+    # feature name cost more than the model).
+    signals = matrix[:, _SIGNAL_COLUMNS]
+    tops = signals.max(axis=0) if len(skus) else np.zeros(len(SIGNALS))
+    matrix[:, _GAP_COLUMNS] = signals - tops
+    matrix[:, _UNSEEN_COLUMNS] = matrix[:, [_UNSEEN]] * matrix[:, _UNSEEN_EVIDENCE_COLUMNS]
+    best = dict(zip(SIGNALS, tops.tolist(), strict=True))
     query = {
         "max_sem_catalog": max((r.get("sem_catalog", 0.0) for r in table.values()), default=0.0),
         "max_sem_history": max((r.get("sem_history", 0.0) for r in table.values()), default=0.0),

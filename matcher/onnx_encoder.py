@@ -116,8 +116,8 @@ class OnnxEncoder:
     def encode(self, texts: list[str]) -> np.ndarray:
         vectors = np.empty((len(texts), self.dimension), dtype=np.float32)
         order = np.argsort([len(t) for t in texts], kind="stable")
-        for start in range(0, len(texts), PASS_SIZE):
-            rows = order[start : start + PASS_SIZE]
+        for start in range(0, len(texts), self.pass_size):
+            rows = order[start : start + self.pass_size]
             vectors[rows] = self._pass([texts[i] for i in rows])
         return vectors
 

@@ -82,6 +82,7 @@ META = {
         "command": "partmatch eval --data toy",
         "cores": 2,
         "cpu": "AMD EPYC",
+        "cpu_extensions": ["avx2"],
         "date": "2026-01-01T00:00:00+00:00",
     },
 }
@@ -283,6 +284,8 @@ def test_provenance_names_code_command_machine_and_time(monkeypatch: pytest.Monk
     assert prov["command"] == "partmatch eval --data 'a dir'"
     assert prov["cores"] == os.cpu_count()
     assert prov["cpu"] and prov["cpu"] != "unknown"
+    flags = Path("/proc/cpuinfo").read_text() if Path("/proc/cpuinfo").exists() else ""
+    assert ("avx2" in prov["cpu_extensions"]) == (" avx2" in flags)
     date = datetime.datetime.fromisoformat(prov["date"])
     assert date.utcoffset() == datetime.timedelta(0)
     assert abs(datetime.datetime.now(datetime.UTC) - date) < datetime.timedelta(minutes=5)
@@ -291,7 +294,7 @@ def test_provenance_names_code_command_machine_and_time(monkeypatch: pytest.Monk
 def test_report_starts_with_its_provenance(tmp_path: Path) -> None:
     text = write_report(summary(), META, tmp_path).read_text()
     top = text[: text.index("| system |")]
-    for value in ("0" * 40 + "-dirty", "partmatch eval --data toy", "2 cores", "AMD EPYC"):
+    for value in ("0" * 40 + "-dirty", "partmatch eval --data toy", "2 cores", "AMD EPYC (avx2)"):
         assert value in top
     assert "2026-01-01T00:00:00+00:00" in top
 

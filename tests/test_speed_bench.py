@@ -48,3 +48,8 @@ def test_smoke_run_drives_the_real_server(tmp_path: Path) -> None:
     assert figures["model"] == "v0001"
     assert figures["server"]["peak_rss_mib"] > 100
     assert figures["floor"]["encoder_texts_per_s"] > 0
+
+    # That state holds this catalog: measured under another data's name, it is refused.
+    other = write_data(tmp_path / "other", tiny_catalog()[1:], make_splits())
+    with pytest.raises(SystemExit, match="serves 12 parts, not the 11"):
+        speed_bench.prepare_state(other, state, None, {})
