@@ -37,6 +37,8 @@ class Ranking:
         for "right mirror") placed below every candidate that agrees on that attribute and
         conflicts with none, and no more confident than those. A candidate that says nothing
         about it (brake pads for "right tail light") promotes nothing."""
+        if not any(conflicts(c.features) for c in self.candidates):
+            return self  # the common case, and reading every candidate's marks is not free
         place = [float(i) for i in range(len(self.candidates))]
         confidence = [c.confidence for c in self.candidates]
         # Read once per candidate: every pair of candidates is compared below.
