@@ -143,4 +143,4 @@ def test_fuzzy_shortlists_a_large_catalog_without_losing_the_typed_part() -> Non
     view = view_of([*fillers, wanted], [])
     assert view.names.grams is not None
     assert top(FuzzySignal(), view, "alternater for my car") == "ALT"
-    assert len(view.names.shortlist("wheel bearing")) == SHORTLIST
+    assert len(view.names.shortlist("wheel bearing")[0]) == SHORTLIST

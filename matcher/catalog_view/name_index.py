@@ -91,26 +91,26 @@ class NameIndex:
             alive[rows] = False
         return replace(self, alive=alive, recent=recent)
 
-    def shortlist(self, text: str) -> dict[tuple[str, int], str]:
-        """The names worth scoring against a processed text, keyed by (SKU, number)."""
-        recent = {
-            (sku, i): name for sku, names in self.recent.items() for i, name in enumerate(names)
-        }
+    def shortlist(self, text: str) -> tuple[list[str], list[str]]:
+        """The names worth scoring against a processed text, and the SKU of each (lists, not
+        a mapping: building hundreds of keys a query cost as much as scoring them)."""
+        names = [name for part_names in self.recent.values() for name in part_names]
+        skus = [sku for sku, part_names in self.recent.items() for _ in part_names]
         if self.grams is None or self.gram_ids is None:
             live = range(len(self.choices)) if self.alive is None else np.flatnonzero(self.alive)
-            return {**{(self.skus[i], int(i)): self.choices[i] for i in live}, **recent}
-        columns = [c for g in trigrams(text) if (c := self.gram_ids.get(g)) is not None]
-        if not columns:
-            return recent
-        # Each column's rows read straight from the CSC arrays: slicing the matrix costs more
-        # than the fuzzy scoring of the names it finds.
-        start, rows = self.grams.indptr, self.grams.indices
-        shared = np.bincount(
-            np.concatenate([rows[start[c] : start[c + 1]] for c in columns]),
-            minlength=len(self.choices),
-        )
-        if self.alive is not None:
-            shared[~self.alive] = 0
-        best = np.argpartition(-shared, SHORTLIST - 1)[:SHORTLIST]
-        found = {(self.skus[i], int(i)): self.choices[i] for i in best if shared[i] > 0}
-        return {**found, **recent}
+        else:
+            columns = [c for g in trigrams(text) if (c := self.gram_ids.get(g)) is not None]
+            if not columns:
+                return names, skus
+            # Each column's rows read straight from the CSC arrays: slicing the matrix costs
+            # more than the fuzzy scoring of the names it finds.
+            start, rows = self.grams.indptr, self.grams.indices
+            shared = np.bincount(
+                np.concatenate([rows[start[c] : start[c + 1]] for c in columns]),
+                minlength=len(self.choices),
+            )
+            if self.alive is not None:
+                shared[~self.alive] = 0
+            best = np.argpartition(-shared, SHORTLIST - 1)[:SHORTLIST]
+            live = best[shared[best] > 0]
+        return [self.choices[i] for i in live] + names, [self.skus[i] for i in live] + skus

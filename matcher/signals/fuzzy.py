@@ -23,12 +23,13 @@ class FuzzySignal:
             return []
         # WRatio mixes full, partial and token-order ratios: it scores "front brake pads" high
         # inside "hi need front brake pads for a 2012 golf" while penalising loose overlaps.
+        choices, skus = names.shortlist(text)
         matches = process.extract(
-            text, names.shortlist(text), scorer=fuzz.WRatio, limit=max(k * 4, 20), score_cutoff=40
+            text, choices, scorer=fuzz.WRatio, limit=max(k * 4, 20), score_cutoff=40
         )
-        best = best_per_sku((sku, score / 100.0) for _, score, (sku, _) in matches)
+        best = best_per_sku((skus[i], score / 100.0) for _, score, i in matches)
         best_set = best_per_sku(
-            (sku, fuzz.token_set_ratio(text, name) / 100.0) for name, _, (sku, _) in matches
+            (skus[i], fuzz.token_set_ratio(text, name) / 100.0) for name, _, i in matches
         )
         hits = [
             Hit(sku, score, features={"fuzzy_wratio": score, "fuzzy_token_set": best_set[sku]})
