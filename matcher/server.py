@@ -217,10 +217,11 @@ def serve(settings: Settings) -> None:
     # 30% of the server's CPU in the product of the query with the history's vectors (py-spy).
     threadpool_limits(limits=1)
     # The encoder's thread takes the GIL back several times a pass (tokens in, vectors out)
-    # and, while a request thread runs Python, waits up to the switch interval each time:
-    # at the default 5 ms a batch's next pass ran at half speed beside the matching of the
-    # last. At 0.2 ms a MatchBatch reached 0.79-0.87 of the bare encoder in process, against
-    # 0.66-0.75.
+    # and, while a request thread runs Python, waits up to the switch interval each time: at
+    # the default 5 ms, a pass ran at half speed beside a thread running Python. Where the
+    # matching is cheap (a 20-part catalog) a MatchBatch reached 0.79-0.87 of the bare
+    # encoder at 0.2 ms, against 0.66-0.75 at 5 ms; on the sample's 306 parts, where matching
+    # costs twice the encoder, the difference was within the noise, for single calls too.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     store = SqliteCatalogStore(settings.catalog_db, settings.sqlite_synchronous)
     parts, examples = store.parts(), store.examples()
