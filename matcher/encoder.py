@@ -120,6 +120,8 @@ class Encoder:
         self._recent: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
         self._queries = QueryBatcher(lambda texts: self.encode(texts, remember=False))
+        # Query passes started by prefetch and not yet finished, by text.
+        self._started: dict[str, Future[np.ndarray]] = {}
 
     @property
     def model(self) -> Any:
@@ -182,13 +184,28 @@ class Encoder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def prefetch(self, text: str) -> None:
+        """Starts the pass of a query that encode_query will soon be asked for, so that it runs
+        (off the GIL) while the caller does work that needs no vector."""
+        with self._lock:
+            if self._cached(text) is not None or text in self._started:
+                return
+            future = self._started[text] = self._queries.submit(text)
+        future.add_done_callback(lambda _: self._finished(text))
+
+    def _finished(self, text: str) -> None:
+        with self._lock:  # the vector is cached by now (QueryBatcher encodes through encode)
+            self._started.pop(text, None)
+
     def encode_query(self, text: str) -> np.ndarray:
-        """One query's vector: from the cache, or from a pass shared with concurrent queries."""
+        """One query's vector: from the cache, from the pass prefetch started, or from a pass
+        shared with concurrent queries."""
         with self._lock:
             vector = self._cached(text)
+            started = self._started.get(text)
         if vector is not None:
             return vector
-        return self._queries.submit(text).result()
+        return (started or self._queries.submit(text)).result()
 
     def close(self) -> threading.Thread | None:
         """Ends the query worker (see QueryBatcher.close); the encoder still works after."""

@@ -264,6 +264,10 @@ class Matcher:
     def _search_all(self, view: CatalogView, query: Query) -> tuple[dict[str, list[Hit]], bool]:
         hits: dict[str, list[Hit]] = {}
         degraded = False
+        if self._encoder is not None:
+            # The query's pass runs on the encoder's thread while the signals that need no
+            # vector (lexical, fuzzy, codes: listed first) search.
+            self._encoder.prefetch(query.text)
         futures = {
             s.name: self._pool.submit(s.search, view, query, CANDIDATE_POOL)
             for s in self.signals

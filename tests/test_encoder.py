@@ -1,5 +1,6 @@
-"""Query encoding: concurrent queries share forward passes, a batch is encoded a pass ahead of
-its matching, and the vectors are those of encoding each text alone."""
+"""Query encoding: concurrent queries share forward passes, a query is encoded while the signals
+that need no vector search, a batch is encoded a pass ahead of its matching, and the vectors
+are those of encoding each text alone."""
 
 from __future__ import annotations
 
@@ -14,9 +15,12 @@ import pytest
 
 from matcher.app import build_matcher
 from matcher.catalog import Part
+from matcher.catalog_view import CatalogView
 from matcher.config import Settings
 from matcher.encoder import Encoder, QueryBatcher
 from matcher.examples import Example
+from matcher.query import Query
+from matcher.signals.base import Hit
 from matcher.signals.lexical import BM25Signal
 
 
@@ -38,6 +42,13 @@ def passes(encoder: Encoder) -> Iterator[list[int]]:
     finally:
         model.encode = real  # type: ignore[method-assign]
         encoder.forget_queries()
+
+
+def wait_for(passes: list[int], count: int) -> None:
+    """Until `count` passes have run, 5 s at most (what the caller asserts next fails then)."""
+    deadline = time.monotonic() + 5
+    while len(passes) < count and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def test_concurrent_queries_share_passes_and_get_their_own_vectors(
@@ -71,7 +82,6 @@ def test_a_batch_is_encoded_in_passes_each_ahead_of_its_matching(
     passes: list[int],
 ) -> None:
     matcher = build_matcher(settings, parts, history, encoder=encoder, lexical=BM25Signal())
-    matcher.load(parts, history)
     # Texts no other test encodes, so that each needs a pass.
     texts = [f"ahead check {i}: front brake pads" for i in range(5)]
     texts[2] = "ahead check: front brake pads for a golf with a much longer text than the rest"
@@ -81,10 +91,7 @@ def test_a_batch_is_encoded_in_passes_each_ahead_of_its_matching(
         ahead = matcher.encode_ahead(texts)
         first = next(ahead)
         # While the caller matches the first pass's texts, the next pass is already running.
-        for _ in range(500):
-            if len(passes) == 2:
-                break
-            time.sleep(0.01)
+        wait_for(passes, 2)
         assert passes == [2, 2]
         rows = [first, *ahead]
         answers = [matcher.match(t) for t in texts]
@@ -98,6 +105,36 @@ def test_a_batch_is_encoded_in_passes_each_ahead_of_its_matching(
     # Each Match found its query's vector cached: no pass of its own.
     assert len(passes) == 3
     assert all(a.candidates[0].sku == "BRK-F" for a in answers)
+
+
+def test_a_match_encodes_its_query_while_the_signals_that_need_no_vector_search(
+    settings: Settings,
+    encoder: Encoder,
+    parts: list[Part],
+    history: list[Example],
+    passes: list[int],
+) -> None:
+    seen: list[int] = []
+
+    class PatientLexical(BM25Signal):
+        """BM25 that waits for the query's pass before it searches."""
+
+        def search(self, view: CatalogView, query: Query, k: int) -> list[Hit]:
+            wait_for(passes, 1)
+            seen.append(len(passes))
+            return super().search(view, query, k)
+
+    matcher = build_matcher(settings, parts, history, encoder=encoder, lexical=PatientLexical())
+    passes.clear()  # the catalog's and history's own passes
+    try:
+        answer = matcher.match("prefetch check: front brake pads")
+    finally:
+        matcher.close()
+    # The pass ran while the lexical signal searched, and it was the only one: the semantic
+    # signal and the classifier found the query's vector.
+    assert seen == [1]
+    assert passes == [1]
+    assert answer.candidates[0].sku == "BRK-F"
 
 
 def test_a_failed_pass_fails_every_query_it_held_and_the_next_pass_works() -> None:
