@@ -35,19 +35,21 @@ def _git(root: Path, *args: str) -> str:
     return subprocess.run(command, capture_output=True, text=True, timeout=30, check=True).stdout
 
 
-def cpu_name() -> str:
-    """The processor's model name, as the platform or /proc/cpuinfo gives it."""
-    name = platform.processor()
-    if name:
-        return name
+def cpuinfo(field: str) -> str:
+    """The first non-empty value of a field of /proc/cpuinfo; "" without one (or the file)."""
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             key, _, value = line.partition(":")
-            if key.strip() == "model name" and value.strip():
+            if key.strip() == field and value.strip():
                 return value.strip()
     except OSError:
         pass
-    return platform.machine() or "unknown"
+    return ""
+
+
+def cpu_name() -> str:
+    """The processor's model name, as the platform or /proc/cpuinfo gives it."""
+    return platform.processor() or cpuinfo("model name") or platform.machine() or "unknown"
 
 
 # The instruction sets that decide how fast the int8 encoder runs: with AVX-512 VNNI one
@@ -57,15 +59,8 @@ VECTOR_EXTENSIONS = ("avx2", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
 
 def vector_extensions() -> list[str]:
     """Which of VECTOR_EXTENSIONS the processor has ([] where /proc/cpuinfo is not there)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            key, _, value = line.partition(":")
-            if key.strip() == "flags":
-                flags = set(value.split())
-                return [name for name in VECTOR_EXTENSIONS if name in flags]
-    except OSError:
-        pass
-    return []
+    flags = set(cpuinfo("flags").split())
+    return [name for name in VECTOR_EXTENSIONS if name in flags]
 
 
 def provenance(root: Path = ROOT) -> dict[str, Any]:
