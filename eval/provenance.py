@@ -14,14 +14,17 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+# What the benchmarks write into the checkout: a run rewrites them as it goes, so changes to
+# them say nothing about the code that produced the figures.
+BENCHMARK_OUTPUTS = ":(exclude,glob)BENCHMARKS*"
 
 
 def code_version(root: Path = ROOT) -> str:
-    """The project's commit, with "-dirty" when the working tree has changes; "unknown"
-    without git (or outside a checkout)."""
+    """The project's commit, with "-dirty" when the working tree has changes other than the
+    benchmarks' own output files; "unknown" without git (or outside a checkout)."""
     try:
         head = _git(root, "rev-parse", "HEAD").strip()
-        changes = _git(root, "status", "--porcelain")
+        changes = _git(root, "status", "--porcelain", "--", ".", BENCHMARK_OUTPUTS)
     except (OSError, subprocess.SubprocessError):
         return "unknown"
     if not re.fullmatch(r"[0-9a-f]{40}", head):

@@ -7,6 +7,7 @@ import datetime
 import json
 import os
 import re
+import subprocess
 import sys
 import types
 from collections.abc import Sequence
@@ -269,6 +270,25 @@ def test_caveat_under_the_tables(tmp_path: Path) -> None:
 
 def test_code_version_of_the_repository() -> None:
     assert COMMIT.fullmatch(code_version(ROOT))
+
+
+def test_code_version_is_dirty_for_code_changes_not_for_benchmark_outputs(tmp_path: Path) -> None:
+    def git(*args: str) -> None:
+        subprocess.run(["git", "-C", str(tmp_path), *args], check=True, capture_output=True)
+
+    git("init", "-q")
+    (tmp_path / "BENCHMARKS.md").write_text("old figures\n")
+    (tmp_path / "module.py").write_text("x = 1\n")
+    git("add", ".")
+    git("-c", "user.name=t", "-c", "user.email=t@t", "commit", "-q", "-m", "first")
+    clean = code_version(tmp_path)
+    assert COMMIT.fullmatch(clean) and not clean.endswith("-dirty")
+    # A benchmark run rewrites its own outputs before its first figure.
+    (tmp_path / "BENCHMARKS.md").write_text("new figures\n")
+    (tmp_path / "BENCHMARKS-speed.json").write_text("{}\n")
+    assert code_version(tmp_path) == clean
+    (tmp_path / "module.py").write_text("x = 2\n")
+    assert code_version(tmp_path) == clean + "-dirty"
 
 
 def test_code_version_without_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
