@@ -8,7 +8,8 @@ the catalog has is explained by that part almost whole.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
@@ -35,19 +36,36 @@ def content_terms(text: str, ignored: Collection[str] = ()) -> list[str]:
     ]
 
 
-def coverage(wanted: list[str], own: Collection[str]) -> float:
+def coverage(wanted: list[str], own: AbstractSet[str]) -> float:
     """Share of `wanted` found in `own`, each word exactly or with a typo; 1.0 for nothing
     wanted (a part number alone, a vehicle alone: nothing left unexplained)."""
-    if not wanted:
-        return 1.0
-    found = 0
+    return explained_share(explainers(wanted, own), own)
+
+
+def explainers(wanted: list[str], vocabulary: Iterable[str]) -> list[frozenset[str]]:
+    """For each wanted word, the words of `vocabulary` that explain it: itself, and in a word
+    long enough for a typo, each word one edit away. Found once for the words of all the
+    candidates of a request, they make each candidate's coverage a few set tests."""
+    words = list(vocabulary)
+    found = []
     for term in wanted:
-        if term in own or (
-            len(term) >= TYPO_MIN_CHARS
-            and process.extractOne(term, own, scorer=OSA.distance, score_cutoff=1) is not None
-        ):
-            found += 1
-    return found / len(wanted)
+        near = {term}
+        if len(term) >= TYPO_MIN_CHARS:
+            near.update(
+                w
+                for w, _, _ in process.extract(
+                    term, words, scorer=OSA.distance, score_cutoff=1, limit=None
+                )
+            )
+        found.append(frozenset(near))
+    return found
+
+
+def explained_share(explaining: Sequence[AbstractSet[str]], own: AbstractSet[str]) -> float:
+    """coverage() from the explainers of the wanted words (1.0 for nothing wanted)."""
+    if not explaining:
+        return 1.0
+    return sum(not own.isdisjoint(words) for words in explaining) / len(explaining)
 
 
 def own_terms(

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from matcher.attributes import Mark, Stated, compare, mark_features, stated
 from matcher.catalog import Part
 from matcher.catalog_view import CatalogView, CatalogViewBuilder
-from matcher.coverage import content_terms, coverage
+from matcher.coverage import content_terms, explained_share, explainers
 from matcher.decision import Decision, DecisionPolicy
 from matcher.encoder import Encoder
 from matcher.examples import Example
@@ -234,6 +234,8 @@ class Matcher:
             if sku in view.analysed
         )
         marks = {sku: self._marks(view, said, sku) for sku in proposed}
+        own = {sku: view.own_terms.get(sku, frozenset()) for sku in proposed}
+        explaining = explainers(wanted, frozenset().union(*own.values()))
         # A number the customer typed that no part of the catalog carries points to a product
         # the catalog does not have, and so does a candidate whose own numbers differ.
         exact = {sku for code in query.codes for sku in view.codes.owners.get(code, {})}
@@ -244,7 +246,7 @@ class Matcher:
                 0.0,
                 {
                     **mark_features(marks[sku]),
-                    "coverage": coverage(wanted, view.own_terms.get(sku, frozenset())),
+                    "coverage": explained_share(explaining, own[sku]),
                     "code_other": float(
                         bool(query.codes) and sku not in exact and bool(view.analysed[sku].codes)
                     ),

@@ -7,7 +7,7 @@ from matcher.app import build_matcher
 from matcher.catalog import make_part
 from matcher.catalog_view import CatalogViewBuilder
 from matcher.config import Settings
-from matcher.coverage import content_terms, coverage
+from matcher.coverage import content_terms, coverage, explained_share, explainers
 from matcher.decision import Decision, DecisionPolicy
 from matcher.encoder import Encoder
 from matcher.examples import Example
@@ -21,6 +21,23 @@ def test_a_product_the_catalog_lacks_is_explained_only_in_part() -> None:
     # A typo still counts as the word; a request with no content word is not held against.
     assert coverage(content_terms("tyer"), tyre_words) == 1.0
     assert coverage([], tyre_words) == 1.0
+
+
+def test_explainers_are_found_once_for_every_candidate_of_a_request() -> None:
+    # A word long enough for a typo is explained by each word one edit away (a transposition
+    # included); a shorter one only by itself.
+    words = {"tyre", "tyres", "tire", "sell", "seal", "interior", "exterior", "cab"}
+    assert explainers(["tyer", "cat", "interior"], words) == [
+        frozenset({"tyer", "tyre"}),
+        frozenset({"cat"}),
+        frozenset({"interior"}),
+    ]
+    wanted = ["tyer", "sel", "snow"]
+    explaining = explainers(wanted, words)
+    for own in ({"tyre", "sell"}, {"tire"}, {"sel", "snow"}, set()):
+        assert explained_share(explaining, own) == coverage(wanted, own)
+    assert explained_share(explaining, {"tyre", "sel"}) == 2 / 3
+    assert explained_share([], set()) == 1.0
 
 
 def test_parts_own_words_include_their_history_and_filler_is_learned() -> None:
