@@ -47,9 +47,9 @@ class Ranking:
             for c in self.candidates
         ]
         for i, candidate in enumerate(self.candidates):
+            if clean_agreements[i] is not None:
+                continue  # it conflicts with nothing: it stays where it is
             contested = conflicting_attributes(candidate.features)
-            if not contested:
-                continue
             for j in range(i + 1, len(self.candidates)):
                 agreed = clean_agreements[j]
                 if agreed is not None and contested <= agreed:
@@ -67,6 +67,8 @@ def conflicting_attributes(features: Mapping[str, float]) -> set[str]:
 
 
 def agreeing_attributes(features: Mapping[str, float]) -> set[str]:
+    if not features.get("attr_agree", 0.0):
+        return set()  # most candidates: nothing to read
     return {k.removeprefix(AGREE) for k, v in features.items() if k.startswith(AGREE) and v}
 
 
