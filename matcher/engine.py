@@ -32,10 +32,10 @@ from matcher.signals.base import Hit, RemoteIndex, Signal, SignalUnavailable
 log = logging.getLogger(__name__)
 
 # Each signal proposes this many candidates; fusion re-ranks their union. Every candidate is
-# checked and featured in Python, so the pool sets most of a Match's cost: on the sample's
-# dev texts, 15 (35 candidates a text, against 67) kept top-1 and recall@5 at 25% less
-# matching time (3.1 against 4.1 ms a text); 20 was no better than either.
-CANDIDATE_POOL = 15
+# checked and featured in Python, so the pool sets most of a Match's cost. 15 (35 candidates
+# a text, against 67) matched 25% faster on the sample, but cost its dev texts 1.5 points of
+# top-1 (chatty and symptom texts) with the one-epoch model.
+CANDIDATE_POOL = 30
 
 
 class MatchInputError(ValueError):
