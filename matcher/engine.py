@@ -32,7 +32,7 @@ from matcher.signals.base import Hit, RemoteIndex, Signal, SignalUnavailable
 log = logging.getLogger(__name__)
 
 # Each signal proposes this many candidates; fusion re-ranks their union. Every candidate is
-# checked and featured in Python, so the pool sets most of a Match's cost. 15 (35 candidates
+# checked and featured in Python, so the pool sets much of a Match's cost. 15 (35 candidates
 # a text, against 67) matched 25% faster on the sample, but cost its dev texts 1.5 points of
 # top-1 (chatty and symptom texts) with the one-epoch model.
 CANDIDATE_POOL = 30
