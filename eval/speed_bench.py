@@ -29,7 +29,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -39,6 +39,7 @@ import numpy as np
 from eval.provenance import provenance
 from eval.report import provenance_lines
 from indexer.dataset import load_dataset
+from matcher.query import Query
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "speed-bench-token-0123456789abcdef"
@@ -76,21 +77,34 @@ class Run:
         }
 
 
-def distinct_texts(data: Path) -> Iterator[str]:
-    """The dataset's texts, each under every frame in turn: never the same text twice."""
+def distinct_texts(data: Path, known: Collection[str] = ()) -> Iterator[str]:
+    """The dataset's texts, each under every frame in turn, none that the server could answer
+    without an encoder pass: never the same query twice, and none whose query's vector it
+    holds (`known`: see cached_texts)."""
     dataset = load_dataset(data, splits=("history", "valid", "test"))
     texts = list(dict.fromkeys(e.text for e in (*dataset.history, *dataset.valid, *dataset.test)))
-    # A frame can make one text into another ("need" + "front pads" is a text of its own). The
-    # server holds the vectors of its history and catalog texts: sent as they are, those would
-    # be answered without an encoder pass.
-    seen = {e.text for e in dataset.history} | {p.name for p in dataset.catalog}
+    # Compared as the encoder sees them (Query.parse): "Front pads" and "front pads" share one
+    # vector. A frame can make one text into another ("need" + "front pads" is a text of its
+    # own).
+    seen = {Query.parse(text).text for text in known}
     for frame in FRAMES:
         for text in texts:
             framed = frame.format(text)
-            if framed not in seen:
-                seen.add(framed)
+            query = Query.parse(framed).text
+            if query not in seen:
+                seen.add(query)
                 yield framed
     raise RuntimeError(f"{data} has too few texts for this benchmark")
+
+
+def cached_texts(state: Path) -> set[str]:
+    """Every text whose vector the state holds, for any model: the catalog's and history's,
+    and those training encoded (the validation texts)."""
+    texts: set[str] = set()
+    for path in sorted((state / "embeddings").glob("*.npz")):
+        with np.load(path, allow_pickle=False) as cache:
+            texts.update(cache["texts"].tolist())
+    return texts
 
 
 def take(texts: Iterator[str], count: int) -> list[str]:
@@ -355,7 +369,6 @@ def floor(
     from matcher.app import open_encoder
     from matcher.catalog_view import CatalogViewBuilder
     from matcher.config import Settings
-    from matcher.query import Query
     from matcher.signals.lexical import BM25Signal
 
     # The server's own runtime and threads (matcher.app.load_encoder), or the floor is
@@ -401,7 +414,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     env.pop("ES_URL", None)  # the embedded BM25 backend: what the floor measures
     state = Path(args.state)
     prepare_state(Path(args.data), state, None if args.no_train else args.epochs, env)
-    texts = distinct_texts(Path(args.data))
+    texts = distinct_texts(Path(args.data), cached_texts(state))
     catalog = load_dataset(Path(args.data), splits=()).catalog
 
     server = Server(state, env)

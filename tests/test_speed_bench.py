@@ -8,23 +8,36 @@ import itertools
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from eval import speed_bench
 from indexer.dataset import load_dataset
+from matcher.embedding_cache import write_cache
+from matcher.query import Query
 from tests.conftest import tiny_catalog
 from tests.test_training import make_splits, write_data
 
 pytestmark = pytest.mark.slow
 
 
-def test_distinct_texts_never_repeat(tmp_path: Path) -> None:
+def test_distinct_texts_never_send_a_query_the_server_holds_a_vector_for(tmp_path: Path) -> None:
     data = write_data(tmp_path / "data", tiny_catalog(), make_splits())
-    texts = list(itertools.islice(speed_bench.distinct_texts(data), 400))
-    assert len(set(texts)) == len(texts) == 400
-    # The server has the history's vectors: a history text would not be encoded.
-    history = {e.text for e in load_dataset(data, splits=("history",)).history}
-    assert history and not history & set(texts)
+    dataset = load_dataset(data, splits=("history", "valid"))
+    # What training leaves in the state's cache: the history's and the validation texts.
+    known = {e.text for e in (*dataset.history, *dataset.valid)}
+    texts = list(itertools.islice(speed_bench.distinct_texts(data, known), 400))
+    queries = [Query.parse(text).text for text in texts]
+    assert len(set(queries)) == len(queries) == 400
+    assert not {Query.parse(text).text for text in known} & set(queries)
+
+
+def test_cached_texts_are_those_of_every_cache_in_the_state(tmp_path: Path) -> None:
+    vector = np.ones(3, dtype=np.float32)
+    write_cache(tmp_path, "model", {"front pads": vector, "bonnet latch": vector})
+    write_cache(tmp_path, "model-int8", {"alternator": vector})
+    assert speed_bench.cached_texts(tmp_path) == {"front pads", "bonnet latch", "alternator"}
+    assert speed_bench.cached_texts(tmp_path / "empty") == set()
 
 
 def test_smoke_run_drives_the_real_server(tmp_path: Path) -> None:
