@@ -125,14 +125,11 @@ def build_matcher(
             reranker = Reranker(model.reranker_path, threads=settings.encoder_threads)
     lexical = lexical or lexical_signal(settings)
     remote = remote_index(lexical)
-    signals: list[Signal] = [
-        lexical,
-        FuzzySignal(),
-        CodeSignal(),
-        SemanticSignal(encoder),
-    ]
+    # Listed after the others: they wait for the query's encoder pass (Matcher._search_all).
+    vector: list[Signal] = [SemanticSignal(encoder)]
     if head is not None:
-        signals.append(ClassifierSignal(encoder, head))
+        vector.append(ClassifierSignal(encoder, head))
+    signals: list[Signal] = [lexical, FuzzySignal(), CodeSignal(), *vector]
     matcher = Matcher(
         signals=signals,
         fusion=fusion or WeightedFusion(),
@@ -148,6 +145,7 @@ def build_matcher(
         limits=settings.limits,
         remote_indexes=[remote] if remote else [],
         remote_signals=["lexical"] if remote else [],
+        vector_signals=[s.name for s in vector],
         encoder=encoder,
         reranker=reranker,
         remote_timeout_s=settings.es_timeout_s,

@@ -15,10 +15,10 @@ from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass
 
-from matcher.attributes import Mark, Stated, compare, mark_features, stated
+from matcher.attributes import Mark
+from matcher.candidate_check import CandidateCheck
 from matcher.catalog import Part
 from matcher.catalog_view import CatalogView, CatalogViewBuilder
-from matcher.coverage import content_terms, explained_share, explainers
 from matcher.decision import Decision, DecisionPolicy
 from matcher.encoder import Encoder
 from matcher.examples import Example
@@ -79,6 +79,7 @@ class Matcher:
         remote_indexes: Sequence[RemoteIndex] = (),
         remote_signals: Iterable[str] = (),
         remote_timeout_s: float = 0.5,
+        vector_signals: Iterable[str] = (),
         encoder: Encoder | None = None,
         reranker: Reranker | None = None,
     ) -> None:
@@ -98,6 +99,9 @@ class Matcher:
         # remote_timeout_s; in-process signals run inline.
         self._remote = set(remote_signals)
         self._remote_timeout_s = remote_timeout_s
+        # Signals that wait for the query's encoder pass: the candidates found before the
+        # first of them are checked while the pass runs.
+        self._vector_signals = set(vector_signals)
         self._pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="signal")
         # One thread encodes batches ahead of their matching: more would only contend for
         # the cores the matching needs.
@@ -223,55 +227,26 @@ class Matcher:
     ) -> tuple[dict[str, list[Hit]], bool, dict[str, tuple[Mark, ...]]]:
         """The signals' hits plus the check of every proposed candidate, whether a signal was
         unavailable, and each candidate's marks against what the customer stated."""
-        hits, degraded = self._search_all(view, query)
+        check = CandidateCheck(view, query)
+        hits, degraded = self._search_all(view, query, check)
         if self.reranker is not None:
             hits[RERANK] = self.reranker.hits(
                 rerank_query(query.raw, query.vehicle),
                 {sku: rerank_text(view.parts[sku]) for sku in self._shortlist(view, hits)},
             )
-        said = stated(view.attributes, query.raw, query.vehicle)
-        wanted = content_terms(query.raw, view.common_terms | said.words)
-        proposed = sorted(
-            sku
-            for sku in {h.sku for signal_hits in hits.values() for h in signal_hits}
-            if sku in view.analysed
-        )
-        marks = {sku: self._marks(view, said, sku) for sku in proposed}
-        own = {sku: view.own_terms.get(sku, frozenset()) for sku in proposed}
-        explaining = explainers(wanted, frozenset().union(*own.values()))
-        # A number the customer typed that no part of the catalog carries points to a product
-        # the catalog does not have, and so does a candidate whose own numbers differ.
-        exact = {sku for code in query.codes for sku in view.codes.owners.get(code, {})}
-        unmatched = float(bool(query.codes) and not exact)
-        hits[CANDIDATE_CHECK] = [
-            Hit(
-                sku,
-                0.0,
-                {
-                    **mark_features(marks[sku]),
-                    "coverage": explained_share(explaining, own[sku]),
-                    "code_other": float(
-                        bool(query.codes) and sku not in exact and bool(view.analysed[sku].codes)
-                    ),
-                    "unmatched_code": unmatched,
-                    "unseen": float(not view.history_counts.get(sku)),
-                },
-            )
-            for sku in proposed
-        ]
-        return hits, degraded, marks
+        check.add(hits.values())
+        hits[CANDIDATE_CHECK] = check.hits()
+        return hits, degraded, check.marks
 
-    @staticmethod
-    def _marks(view: CatalogView, said: Stated, sku: str) -> tuple[Mark, ...]:
-        attributes = view.attributes.parts.get(sku)
-        return compare(said, attributes) if said and attributes is not None else ()
-
-    def _search_all(self, view: CatalogView, query: Query) -> tuple[dict[str, list[Hit]], bool]:
+    def _search_all(
+        self, view: CatalogView, query: Query, check: CandidateCheck | None = None
+    ) -> tuple[dict[str, list[Hit]], bool]:
         hits: dict[str, list[Hit]] = {}
         degraded = False
         if self._encoder is not None:
             # The query's pass runs on the encoder's thread while the signals that need no
-            # vector (lexical, fuzzy, codes: listed first) search.
+            # vector (lexical, fuzzy, codes: listed first) search and their candidates are
+            # checked.
             self._encoder.prefetch(query.text)
         futures = {
             s.name: self._pool.submit(s.search, view, query, CANDIDATE_POOL)
@@ -281,6 +256,9 @@ class Matcher:
         for signal in self.signals:
             if signal.name in futures:
                 continue
+            if check is not None and signal.name in self._vector_signals:
+                check.add(hits.values())  # once, before the first signal that waits
+                check = None
             hits[signal.name] = signal.search(view, query, CANDIDATE_POOL)
         for name, future in futures.items():
             try:
