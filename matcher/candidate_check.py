@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from matcher.attributes import Mark, Stated, compare, mark_features, stated
+from matcher.attributes import Mark, compare, mark_features, stated
 from matcher.catalog_view import CatalogView
 from matcher.coverage import content_terms, explained_share, explainers
 from matcher.query import Query
@@ -31,54 +31,52 @@ class CandidateCheck:
         self._exact = {sku for code in query.codes for sku in view.codes.owners.get(code, {})}
         self._unmatched = float(self._codes and not self._exact)
         self.marks: dict[str, tuple[Mark, ...]] = {}
-        # Each checked candidate's features but coverage, in two parts that hits() puts
-        # around it (fusion reads features by name; the order is the one they always had).
-        self._marked: dict[str, dict[str, float]] = {}
-        self._features: dict[str, dict[str, float]] = {}
-        self._own: dict[str, frozenset[str]] = {}
+        # Each checked candidate's mark features, own words, and code_other and unseen.
+        self._checked: dict[str, tuple[dict[str, float], frozenset[str], float, float]] = {}
         # Each wanted word's explainers among the checked candidates' own words: a word's
         # explainers among two sets of words are its explainers among each, united.
-        self._vocabulary: set[str] = set()
+        self._vocabulary: frozenset[str] = frozenset()
         self._explaining = [frozenset([term]) for term in self._wanted]
 
     def add(self, hits: Iterable[Sequence[Hit]]) -> None:
         """Checks the candidates of these hits not checked yet."""
-        view = self._view
-        new = {h.sku for signal_hits in hits for h in signal_hits} - self._features.keys()
-        new.intersection_update(view.analysed)
+        view, said, exact = self._view, self._said, self._exact
+        proposed = {h.sku for signal_hits in hits for h in signal_hits}
+        new = [s for s in proposed if s in view.analysed and s not in self._checked]
+        words: set[str] = set()
         for sku in new:
-            marks = self.marks[sku] = _marks(view, self._said, sku)
-            self._own[sku] = view.own_terms.get(sku, frozenset())
-            self._marked[sku] = mark_features(marks)
-            self._features[sku] = {
-                "code_other": float(
-                    self._codes and sku not in self._exact and bool(view.analysed[sku].codes)
-                ),
-                "unmatched_code": self._unmatched,
-                "unseen": float(not view.history_counts.get(sku)),
-            }
-        words = frozenset().union(*(self._own[sku] for sku in new)) - self._vocabulary
+            attributes = view.attributes.parts.get(sku)
+            marks = self.marks[sku] = (
+                compare(said, attributes) if said and attributes is not None else ()
+            )
+            own = view.own_terms.get(sku, frozenset())
+            words.update(own)
+            self._checked[sku] = (
+                mark_features(marks),
+                own,
+                float(self._codes and sku not in exact and bool(view.analysed[sku].codes)),
+                float(not view.history_counts.get(sku)),
+            )
+        words.difference_update(self._vocabulary)
         if words:
             found = explainers(self._wanted, words)
             self._explaining = [a | b for a, b in zip(self._explaining, found, strict=True)]
-            self._vocabulary.update(words)
+            self._vocabulary |= words
 
     def hits(self) -> list[Hit]:
         """Every checked candidate's features, by SKU."""
+        explaining, unmatched = self._explaining, self._unmatched
         return [
             Hit(
                 sku,
                 0.0,
                 {
-                    **self._marked[sku],
-                    "coverage": explained_share(self._explaining, self._own[sku]),
-                    **self._features[sku],
+                    **marked,
+                    "coverage": explained_share(explaining, own),
+                    "code_other": code_other,
+                    "unmatched_code": unmatched,
+                    "unseen": unseen,
                 },
             )
-            for sku in sorted(self._features)
+            for sku, (marked, own, code_other, unseen) in sorted(self._checked.items())
         ]
-
-
-def _marks(view: CatalogView, said: Stated, sku: str) -> tuple[Mark, ...]:
-    attributes = view.attributes.parts.get(sku)
-    return compare(said, attributes) if said and attributes is not None else ()

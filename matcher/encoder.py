@@ -49,9 +49,15 @@ class QueryBatcher:
         self._encode = encode
         self._max_batch = max_batch
         self._pending: list[tuple[str, Future[np.ndarray]]] = []
+        self._busy = False
         self._ready = threading.Condition()
         self._worker: threading.Thread | None = None
         self._stopping = threading.Event()
+
+    @property
+    def idle(self) -> bool:
+        """No pass is running and none is waiting: a query submitted now is encoded at once."""
+        return not self._pending and not self._busy
 
     def submit(self, text: str) -> Future[np.ndarray]:
         future: Future[np.ndarray] = Future()
@@ -81,12 +87,14 @@ class QueryBatcher:
     def _run(self, stopping: threading.Event) -> None:
         while True:
             with self._ready:
+                self._busy = False
                 while not self._pending:
                     if stopping.is_set():
                         return
                     self._ready.wait()
                 batch = self._pending[: self._max_batch]
                 del self._pending[: self._max_batch]
+                self._busy = True
             texts = list(dict.fromkeys(text for text, _ in batch))
             try:
                 vectors = dict(zip(texts, self._encode(texts), strict=True))
@@ -184,14 +192,17 @@ class Encoder:
         )
         return np.asarray(vectors, dtype=np.float32)
 
-    def prefetch(self, text: str) -> None:
+    def prefetch(self, text: str) -> bool:
         """Starts the pass of a query that encode_query will soon be asked for, so that it runs
-        (off the GIL) while the caller does work that needs no vector."""
+        (off the GIL) while the caller does work that needs no vector. True when that pass
+        starts at once, on an idle encoder: the caller then has the pass's time to itself."""
         with self._lock:
             if self._cached(text) is not None or text in self._started:
-                return
+                return False
+            alone = self._queries.idle
             future = self._started[text] = self._queries.submit(text)
         future.add_done_callback(lambda _: self._finished(text))
+        return alone
 
     def _finished(self, text: str) -> None:
         with self._lock:  # the vector is cached by now (QueryBatcher encodes through encode)

@@ -75,11 +75,18 @@ def test_a_match_checks_the_candidates_of_the_signals_that_need_no_vector_before
     matcher = build_matcher(settings, CATALOG, HISTORY, encoder=encoder)
     monkeypatch.setattr(CandidateCheck, "add", recorded_add)
     monkeypatch.setattr(SemanticSignal, "search", recorded_search)
+    text = "early check: front brake pads for a 2015 golf"
     try:
-        answer = matcher.match("front brake pads for a 2015 golf")
+        answer = matcher.match(text)
+        first = list(events)
+        events.clear()
+        again = matcher.match(text)
     finally:
         matcher.close()
     # The lexical, fuzzy and code signals' candidates first, then the vector signals', once.
-    assert [name for name, _ in events] == ["check", "semantic", "check"]
-    assert events[0][1] > 0
-    assert answer.candidates[0].sku == "PAD-GF"
+    assert [name for name, _ in first] == ["check", "semantic", "check"]
+    assert first[0][1] > 0
+    # The second time the vector is known: nothing to wait for, one check of all.
+    assert [name for name, _ in events] == ["semantic", "check"]
+    assert answer.candidates[0].sku == again.candidates[0].sku == "PAD-GF"
+    assert answer.candidates == again.candidates

@@ -137,6 +137,20 @@ def test_a_match_encodes_its_query_while_the_signals_that_need_no_vector_search(
     assert answer.candidates[0].sku == "BRK-F"
 
 
+def test_prefetch_says_whether_the_pass_has_the_encoder_to_itself(encoder: Encoder) -> None:
+    # A long first text: its pass runs for tens of milliseconds, the next calls take micro-
+    # seconds, so they find it running (or their queries queued behind it).
+    first = "prefetch idle check: " + " ".join(["front brake pads for a 2012 golf"] * 30)
+    others = [f"prefetch idle check {i}: rear wiper blade" for i in range(8)]
+    encoder.forget_queries()
+    assert encoder.prefetch(first)
+    assert not any(encoder.prefetch(text) for text in others)
+    for text in [first, *others]:
+        encoder.encode_query(text)
+    # Known now: nothing to wait for.
+    assert not encoder.prefetch(first)
+
+
 def test_a_failed_pass_fails_every_query_it_held_and_the_next_pass_works() -> None:
     # A stand-in for the model: an encoder that fails on demand cannot be made for real.
     entered, release = threading.Event(), threading.Event()
