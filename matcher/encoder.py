@@ -56,7 +56,8 @@ class QueryBatcher:
 
     @property
     def idle(self) -> bool:
-        """No pass is running and none is waiting: a query submitted now is encoded at once."""
+        """No pass is running and none is waiting: a query submitted now is encoded at once.
+        Read without the lock: a hint, which the next submit can make stale."""
         return not self._pending and not self._busy
 
     def submit(self, text: str) -> Future[np.ndarray]:

@@ -241,8 +241,8 @@ class Matcher:
     def _search_all(
         self, view: CatalogView, query: Query, early_check: CandidateCheck | None = None
     ) -> tuple[dict[str, list[Hit]], bool]:
-        """Every signal's hits; `early_check` is handed the candidates found before the first
-        signal that needs the query's vector, while its pass runs."""
+        """Every signal's hits; when the query's pass has the encoder to itself, `early_check`
+        is handed the candidates found before the first signal that needs the vector."""
         check = early_check
         hits: dict[str, list[Hit]] = {}
         degraded = False
