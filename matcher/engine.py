@@ -249,8 +249,9 @@ class Matcher:
         # The query's pass runs on the encoder's thread while the signals that need no vector
         # (lexical, fuzzy, codes: listed first) search, and, when the pass has the encoder to
         # itself, while their candidates are checked. Under load, or with the vector known,
-        # the check waits for all the candidates: one check in two steps loses more to the
-        # GIL than it saves (measured: 5-9% of the requests per second under 16 clients).
+        # the check waits for all the candidates: checked in two steps on every request, the
+        # server answered 5-9% fewer requests per second under 16 clients in two of three
+        # paired runs (most likely the GIL: the work is the same).
         if self._encoder is None or not self._encoder.prefetch(query.text):
             check = None
         futures = {
