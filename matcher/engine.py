@@ -22,7 +22,7 @@ from matcher.catalog_view import CatalogView, CatalogViewBuilder
 from matcher.decision import Decision, DecisionPolicy
 from matcher.encoder import Encoder
 from matcher.examples import Example
-from matcher.fusion import CANDIDATE_CHECK, Fusion
+from matcher.fusion import CANDIDATE_CHECK, Fusion, signal_scores
 from matcher.limits import DEFAULT_LIMITS, Limits, bad_text_character, describe
 from matcher.query import Query
 from matcher.ranking import Ranked
@@ -282,7 +282,7 @@ class Matcher:
             sku=ranked.sku,
             name=part.name,
             confidence=round(float(ranked.confidence), 6),
-            signals=ranked.signals,
+            signals=signal_scores(ranked.features),
             features=ranked.features,
             marks=marks,
         )

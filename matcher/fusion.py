@@ -40,16 +40,21 @@ def candidate_features(hits: Mapping[str, Sequence[Hit]]) -> dict[str, dict[str,
     """
     features: dict[str, dict[str, float]] = {}
     for signal, signal_hits in hits.items():
+        if signal == CANDIDATE_CHECK:
+            for hit in signal_hits:
+                features.setdefault(hit.sku, {}).update(hit.features)
+            continue
+        reciprocal = f"{signal}_rr"
         for rank, hit in enumerate(signal_hits, start=1):
             row = features.setdefault(hit.sku, {})
-            if signal != CANDIDATE_CHECK:
-                row[signal] = hit.score
-                row[f"{signal}_rr"] = 1.0 / rank
+            row[signal] = hit.score
+            row[reciprocal] = 1.0 / rank
             row.update(hit.features)
     return features
 
 
 def signal_scores(row: Mapping[str, float]) -> dict[str, float]:
+    """Each signal's score among a candidate's features, as the API reports it."""
     return {s: round(float(row.get(s, 0.0)), 6) for s in SIGNALS if s in row}
 
 
@@ -76,7 +81,7 @@ class WeightedFusion:
             fused = sum(self.weights.get(s, 0.0) * row.get(s, 0.0) for s in hits) / total
             # A matching part number is near-certain evidence on its own.
             confidence = max(fused, 0.9 * row.get("code", 0.0))
-            ranked.append(Ranked(sku, min(1.0, confidence), signal_scores(row), row))
+            ranked.append(Ranked(sku, min(1.0, confidence), row))
         ranked.sort(key=lambda r: (-r.confidence, r.sku))
         return Ranking(ranked)
 
@@ -155,11 +160,17 @@ def feature_rows(
     FEATURES order) and query-level values."""
     skus = sorted(table)
     matrix = np.zeros((len(skus), len(FEATURES)), dtype=np.float64)
-    for i, sku in enumerate(skus):
+    # Gathered in lists and written in one step: an item assignment into the matrix per
+    # feature cost more than the rest of this function.
+    cells: list[int] = []
+    values: list[float] = []
+    for offset, sku in zip(range(0, matrix.size, len(FEATURES)), skus, strict=False):
         for name, value in table[sku].items():
             column = _COLUMN.get(name)
             if column is not None:
-                matrix[i, column] = value
+                cells.append(offset + column)
+                values.append(value)
+    matrix.flat[cells] = values
     # The derived columns, for all candidates at once (a per-candidate loop over every
     # feature name cost more than the model).
     signals = matrix[:, _SIGNAL_COLUMNS]
@@ -289,10 +300,7 @@ class LearnedFusion:
         # Isotonic calibration is a step function: candidates on one step share a confidence,
         # and the raw share, which calibration only maps monotonically, still orders them.
         order = np.lexsort((-share, -confidence))
-        ranked = [
-            Ranked(skus[i], float(confidence[i]), signal_scores(table[skus[i]]), table[skus[i]])
-            for i in order
-        ]
+        ranked = [Ranked(skus[i], float(confidence[i]), table[skus[i]]) for i in order]
         return Ranking(ranked, self.nomatch_probability(raw, matrix, query))
 
     def nomatch_probability(

@@ -15,8 +15,7 @@ AGREE, CONFLICT = "attr_agree:", "attr_conflict:"
 class Ranked:
     sku: str
     confidence: float
-    # Score of each signal for this candidate, in [0, 1]; what the API reports.
-    signals: Mapping[str, float]
+    # The fusion's inputs for this candidate, each signal's score among them.
     features: Mapping[str, float] = field(default_factory=dict)
 
 

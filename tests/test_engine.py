@@ -19,6 +19,7 @@ from matcher.fusion import (
     Linear,
     WeightedFusion,
     candidate_features,
+    signal_scores,
 )
 from matcher.ranking import Ranked, Ranking
 from matcher.signals.base import Hit
@@ -69,7 +70,7 @@ def test_weighted_fusion_prefers_agreement() -> None:
     }
     ranked = WeightedFusion().rank(hits).candidates
     assert [r.sku for r in ranked] == ["B", "A"]
-    assert ranked[0].signals == {"lexical": 0.8, "fuzzy": 0.9, "semantic": 0.7}
+    assert signal_scores(ranked[0].features) == {"lexical": 0.8, "fuzzy": 0.9, "semantic": 0.7}
     features = candidate_features(hits)
     assert features["A"]["lexical_rr"] == 1.0 and features["B"]["lexical_rr"] == 0.5
 

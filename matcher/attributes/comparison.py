@@ -6,7 +6,6 @@ from matcher.attributes.marks import Mark
 from matcher.attributes.measures import same, shown
 from matcher.attributes.statement import Stated
 from matcher.attributes.vocabulary import PartAttributes
-from matcher.query import fold
 from matcher.ranking import AGREE, CONFLICT
 
 SIZE = "size"
@@ -14,17 +13,16 @@ SIZE = "size"
 
 def compare(stated: Stated, part: PartAttributes) -> tuple[Mark, ...]:
     marks = []
-    for attribute, values in sorted(stated.folded.items()):
+    for attribute, values, said in stated.compared:
         value = part.values.get(attribute)
         if value is not None:
-            agrees = fold(value) in values
-            marks.append(Mark(attribute, stated.said.get(attribute, ""), value, agrees))
+            marks.append(Mark(attribute, said, value, part.folded[attribute] in values))
     if stated.years and part.years is not None:
         first, last = part.years
         agrees = any(first <= year <= last for year in stated.years)
         said = ", ".join(str(y) for y in sorted(stated.years))
         marks.append(Mark(part.years_attribute, said, f"{first}-{last}", agrees))
-    for family, value in sorted(stated.measures.items()):
+    for family, value in stated.measured:
         own = part.measures.get(family)
         if own is not None:
             marks.append(

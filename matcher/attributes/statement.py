@@ -37,6 +37,19 @@ class Stated:
         large catalog's vehicle names one model by hundreds of values."""
         return {a: frozenset(fold(v) for v in values) for a, values in self.values.items()}
 
+    @cached_property
+    def compared(self) -> tuple[tuple[str, frozenset[str], str], ...]:
+        """(attribute, folded values, what the customer typed), by attribute, and the
+        measures by family: sorted once per request, not once per candidate."""
+        return tuple(
+            (attribute, values, self.said.get(attribute, ""))
+            for attribute, values in sorted(self.folded.items())
+        )
+
+    @cached_property
+    def measured(self) -> tuple[tuple[str, str], ...]:
+        return tuple(sorted(self.measures.items()))
+
     @property
     def words(self) -> frozenset[str]:
         """The words that stated attribute values ("corola", "passenger", "side")."""

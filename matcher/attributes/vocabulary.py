@@ -20,6 +20,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 from matcher.attributes.measures import measures
 from matcher.attributes.synonyms import VALUE_SYNONYMS, side_synonyms
@@ -56,6 +57,11 @@ class PartAttributes:
     years: tuple[int, int] | None
     years_attribute: str
     measures: Mapping[str, str]
+
+    @cached_property
+    def folded(self) -> Mapping[str, str]:
+        """`values` folded, once per part: every request compares them with what it stated."""
+        return {attribute: fold(value) for attribute, value in self.values.items()}
 
 
 @dataclass(frozen=True)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Protocol
+from types import MappingProxyType
+from typing import NamedTuple, Protocol
 
 from matcher.catalog import Part
 from matcher.catalog_view import CatalogView
@@ -12,13 +12,14 @@ from matcher.examples import Example
 from matcher.query import Query
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    # A named tuple, not a frozen dataclass: a Match makes about 300 of them, and a frozen
+    # dataclass's __init__ (a setattr per field) cost 2.5 times as much.
     sku: str
     # In [0, 1]; comparable across queries for the same signal.
     score: float
     # Finer evidence for learned fusion and for explaining a match (e.g. matched terms).
-    features: Mapping[str, float] = field(default_factory=dict)
+    features: Mapping[str, float] = MappingProxyType({})
     explanation: str = ""
 
 

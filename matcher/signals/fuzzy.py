@@ -28,12 +28,15 @@ class FuzzySignal:
             text, choices, scorer=fuzz.WRatio, limit=max(k * 4, 20), score_cutoff=40
         )
         best = best_per_sku((skus[i], score / 100.0) for _, score, i in matches)
+        top = sorted(best.items(), key=lambda item: (-item[1], item[0]))[:k]
+        # The token-set score only of the parts kept, over each one's names among the matches.
+        kept = {sku for sku, _ in top}
         best_set = best_per_sku(
-            (skus[i], fuzz.token_set_ratio(text, name) / 100.0) for name, _, i in matches
+            (skus[i], fuzz.token_set_ratio(text, name) / 100.0)
+            for name, _, i in matches
+            if skus[i] in kept
         )
-        hits = [
+        return [
             Hit(sku, score, features={"fuzzy_wratio": score, "fuzzy_token_set": best_set[sku]})
-            for sku, score in best.items()
+            for sku, score in top
         ]
-        hits.sort(key=lambda h: (-h.score, h.sku))
-        return hits[:k]

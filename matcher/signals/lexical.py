@@ -39,15 +39,20 @@ class BM25Signal:
 def lexical_hits(catalog: Mapping[str, float], history: Mapping[str, float], k: int) -> list[Hit]:
     """One hit per part from its best raw BM25 score over catalog and history documents;
     every lexical backend reports the same features on the same scale."""
-    hits = []
-    for sku in catalog.keys() | history.keys():
-        cat, hist = catalog.get(sku, 0.0), history.get(sku, 0.0)
-        hits.append(
-            Hit(
-                sku,
-                squash(max(cat, hist)),
-                features={"bm25_catalog": squash(cat), "bm25_history": squash(hist)},
-            )
+    # squash is monotone: the k best raw scores are the k best hits, and only those are built.
+    best = {
+        sku: max(catalog.get(sku, 0.0), history.get(sku, 0.0))
+        for sku in catalog.keys() | history.keys()
+    }
+    top = sorted(best.items(), key=lambda item: (-squash(item[1]), item[0]))[:k]
+    return [
+        Hit(
+            sku,
+            squash(raw),
+            features={
+                "bm25_catalog": squash(catalog.get(sku, 0.0)),
+                "bm25_history": squash(history.get(sku, 0.0)),
+            },
         )
-    hits.sort(key=lambda h: (-h.score, h.sku))
-    return hits[:k]
+        for sku, raw in top
+    ]
