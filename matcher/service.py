@@ -17,7 +17,7 @@ from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 from matcher.attributes.marks import Mark
 from matcher.catalog import CatalogError, Part, check_sku, check_unique, make_part
 from matcher.catalog_store import CatalogStore, UnknownSkus
-from matcher.engine import Candidate, Matcher, MatchInputError, MatchResult
+from matcher.engine import BatchItem, Candidate, Matcher, MatchInputError, MatchResult
 from matcher.grpc_errors import guard
 from matcher.limits import DEFAULT_LIMITS, Limits
 from matcher.page_token import BadPageToken, after_sku, sku_token
@@ -154,13 +154,10 @@ class MatcherService(pb_grpc.MatcherServicer):
                     matcher.validate(item.text, item.top_k, item.context.vehicle)
                 except MatchInputError as exc:
                     raise MatchInputError(f"requests[{i}]: {exc}") from None
-            answers: dict[int, MatchResult] = {}
-            for rows in matcher.encode_ahead([r.text for r in request.requests]):
-                for i in rows:
-                    _check_deadline(context)
-                    r = request.requests[i]
-                    answers[i] = matcher.match(r.text, r.top_k, vehicle=r.context.vehicle)
-            results = [answers[i] for i in range(len(request.requests))]
+            results = matcher.match_batch(
+                [BatchItem(r.text, r.top_k, r.context.vehicle) for r in request.requests],
+                before_each=lambda: _check_deadline(context),
+            )
             # Only once every item is answered: the batch's reviews are queued whole or not.
             return pb.MatchBatchResponse(
                 responses=[result_to_proto(r) for r in self._on_results(results)]

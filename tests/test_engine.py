@@ -10,7 +10,7 @@ from matcher.catalog import Part, make_part
 from matcher.config import Settings
 from matcher.decision import Decision, DecisionPolicy
 from matcher.encoder import Encoder
-from matcher.engine import Matcher, MatchInputError
+from matcher.engine import BatchItem, Matcher, MatchInputError
 from matcher.examples import Example
 from matcher.fusion import (
     FEATURES,
@@ -52,6 +52,34 @@ def test_fused_answers(matcher: Matcher, text: str, sku: str) -> None:
     assert all(0.0 <= c <= 1.0 for c in confidences)
     assert set(result.candidates[0].signals) <= {"lexical", "fuzzy", "code", "semantic"}
     assert result.request_id and result.model_version.startswith("base-")
+
+
+def test_a_batch_is_answered_in_its_order_as_each_text_alone(matcher: Matcher) -> None:
+    items = [
+        BatchItem("rear brake pads for a 2012 golf", 3),
+        BatchItem("alternater"),
+        BatchItem("left mirror", 2, "vw golf 2014"),
+        *(BatchItem(f"batch text {i}: bonnet latch") for i in range(20)),
+    ]
+    batch = matcher.match_batch(items)
+    alone = [matcher.match(item.text, item.top_k, vehicle=item.vehicle) for item in items]
+    assert [r.text for r in batch] == [item.text for item in items]
+    assert [r.vehicle for r in batch] == [item.vehicle for item in items]
+    for got, expected in zip(batch, alone, strict=True):
+        assert got.candidates == expected.candidates and got.decision == expected.decision
+
+
+def test_a_failure_while_a_batch_is_matched_fails_the_whole_batch(matcher: Matcher) -> None:
+    calls = 0
+
+    def deadline() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 3:
+            raise TimeoutError("deadline passed")
+
+    with pytest.raises(TimeoutError, match="deadline passed"):
+        matcher.match_batch([BatchItem(f"failing batch {i}") for i in range(40)], deadline)
 
 
 def test_part_number_is_accepted_automatically(matcher: Matcher) -> None:

@@ -204,8 +204,10 @@ def test_calls_past_the_concurrency_limit_are_refused_at_once(
         grpc.insecure_channel(server.address) as channel,
     ):
         stub = pb_grpc.MatcherStub(channel)
+        # Long texts: a batch of short ones on this tiny catalog can finish within the sleep.
+        filler = " for the front axle of my old car" * 8
         batch = pb.MatchBatchRequest(
-            requests=[pb.MatchRequest(text=f"brake pads number {i}") for i in range(256)]
+            requests=[pb.MatchRequest(text=f"brake pads number {i}{filler}") for i in range(256)]
         )
         done = threading.Event()
 
