@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 
 from matcher.attributes import Mark, compare, mark_features, stated
 from matcher.catalog_view import CatalogView
-from matcher.coverage import content_terms, explained_share, explainers
+from matcher.coverage import content_terms, explained_share
 from matcher.query import Query
 from matcher.signals.base import Hit
 
@@ -33,35 +33,26 @@ class CandidateCheck:
         self.marks: dict[str, tuple[Mark, ...]] = {}
         # Each checked candidate's mark features, own words, and code_other and unseen.
         self._checked: dict[str, tuple[dict[str, float], frozenset[str], float, float]] = {}
-        # Each wanted word's explainers among the checked candidates' own words: a word's
-        # explainers among two sets of words are its explainers among each, united.
-        self._vocabulary: frozenset[str] = frozenset()
-        self._explaining = [frozenset([term]) for term in self._wanted]
+        # Each wanted word's explainers among every part's own words: a candidate's own words
+        # are among them, so its coverage is the same as among the candidates' words alone.
+        self._explaining = [view.typos.near(term) for term in self._wanted]
 
     def add(self, hits: Iterable[Sequence[Hit]]) -> None:
         """Checks the candidates of these hits not checked yet."""
         view, said, exact = self._view, self._said, self._exact
         proposed = {h.sku for signal_hits in hits for h in signal_hits}
         new = [s for s in proposed if s in view.analysed and s not in self._checked]
-        words: set[str] = set()
         for sku in new:
             attributes = view.attributes.parts.get(sku)
             marks = self.marks[sku] = (
                 compare(said, attributes) if said and attributes is not None else ()
             )
-            own = view.own_terms.get(sku, frozenset())
-            words.update(own)
             self._checked[sku] = (
                 mark_features(marks),
-                own,
+                view.own_terms.get(sku, frozenset()),
                 float(self._codes and sku not in exact and bool(view.analysed[sku].codes)),
                 float(not view.history_counts.get(sku)),
             )
-        words.difference_update(self._vocabulary)
-        if words:
-            found = explainers(self._wanted, words)
-            self._explaining = [a | b for a, b in zip(self._explaining, found, strict=True)]
-            self._vocabulary |= words
 
     def hits(self) -> list[Hit]:
         """Every checked candidate's features, by SKU."""

@@ -37,6 +37,7 @@ from matcher.catalog_view.code_index import CodeIndex, part_codes
 from matcher.catalog_view.layered import Layered
 from matcher.catalog_view.lexical_index import LexicalIndex
 from matcher.catalog_view.name_index import NameIndex, processed_names
+from matcher.catalog_view.typo_index import TypoIndex
 from matcher.catalog_view.vector_index import VectorIndex
 from matcher.coverage import common_terms, own_terms
 from matcher.encoder import Encoder
@@ -82,6 +83,8 @@ class CatalogView:
     # in labelled texts of many parts that they say nothing about which (matcher/coverage).
     own_terms: Mapping[str, frozenset[str]]
     common_terms: frozenset[str]
+    # Those words filed for finding the ones a typo away from a request's words.
+    typos: TypoIndex
 
     # Active parts by SKU, in the same order as `analysed`.
     parts: Mapping[str, Part]
@@ -211,6 +214,7 @@ class CatalogViewBuilder:
             else view.vectors.changed({s: part_vectors[s] for s in upserted}, retired),
             attributes=view.attributes.changed([a.part for a in upserted.values()], retired),
             own_terms=own,
+            typos=view.typos.with_words(w for s in upserted for w in own[s]),
             parts=parts,
             history=history,
             history_counts=history_counts,
@@ -253,6 +257,10 @@ class CatalogViewBuilder:
                 else []
             )
             lexical = LexicalIndex.build([(s, a.terms) for s, a in analysed.items()], history_docs)
+        own = own_terms(
+            {s: a.terms for s, a in analysed.items()},
+            ((history[i].sku, history_terms[i]) for i in live),
+        )
         vectors = None
         if history_vectors is not None:
             skus = list(analysed)
@@ -283,10 +291,8 @@ class CatalogViewBuilder:
                 [a.part for a in analysed.values()], learned_aliases, self.driver_side
             ),
             learned_aliases=learned_aliases,
-            own_terms=own_terms(
-                {s: a.terms for s, a in analysed.items()},
-                ((history[i].sku, history_terms[i]) for i in live),
-            ),
+            own_terms=own,
+            typos=TypoIndex.build(w for words in own.values() for w in words),
             common_terms=common_terms((history[i].sku, history_terms[i]) for i in live),
             parts={s: a.part for s, a in analysed.items()},
             history=[history[i] for i in live],
