@@ -15,6 +15,7 @@ from matcher.attributes import Mark, compare, mark_features, stated
 from matcher.catalog_view import CatalogView
 from matcher.coverage import content_terms, explained_share
 from matcher.query import Query
+from matcher.ranking import Stance
 from matcher.signals.base import Hit
 
 
@@ -31,6 +32,8 @@ class CandidateCheck:
         self._exact = {sku for code in query.codes for sku in view.codes.owners.get(code, {})}
         self._unmatched = float(self._codes and not self._exact)
         self.marks: dict[str, tuple[Mark, ...]] = {}
+        # Of each candidate with a mark: the attributes it agrees with, and conflicts with.
+        self.stances: dict[str, Stance] = {}
         # Each checked candidate's mark features, own words, and code_other and unseen.
         self._checked: dict[str, tuple[dict[str, float], frozenset[str], float, float]] = {}
         # Each wanted word's explainers among every part's own words: a candidate's own words
@@ -47,6 +50,11 @@ class CandidateCheck:
             marks = self.marks[sku] = (
                 compare(said, attributes) if said and attributes is not None else ()
             )
+            if marks:
+                self.stances[sku] = (
+                    frozenset(m.attribute for m in marks if m.agrees),
+                    frozenset(m.attribute for m in marks if not m.agrees),
+                )
             self._checked[sku] = (
                 mark_features(marks),
                 view.own_terms.get(sku, frozenset()),

@@ -242,12 +242,12 @@ class Matcher:
     def match(self, text: str, top_k: int = 0, vehicle: str = "") -> MatchResult:
         k = self.validate(text, top_k, vehicle)
         view = self._view
-        hits, degraded, marks = self._evidence(view, Query.parse(text, vehicle=vehicle))
-        ranking = self.fusion.rank(hits).restricted_to(view.parts).agreeing_first()
+        hits, degraded, check = self._evidence(view, Query.parse(text, vehicle=vehicle))
+        ranking = self.fusion.rank(hits).restricted_to(view.parts).agreeing_first(check.stances)
         return MatchResult(
             text=text,
             candidates=[
-                self._candidate(r, view.parts[r.sku], marks.get(r.sku, ()))
+                self._candidate(r, view.parts[r.sku], check.marks.get(r.sku, ()))
                 for r in ranking.candidates[:k]
             ],
             decision=self.policy.decide(ranking),
@@ -260,9 +260,10 @@ class Matcher:
 
     def _evidence(
         self, view: CatalogView, query: Query
-    ) -> tuple[dict[str, list[Hit]], bool, dict[str, tuple[Mark, ...]]]:
+    ) -> tuple[dict[str, list[Hit]], bool, CandidateCheck]:
         """The signals' hits plus the check of every proposed candidate, whether a signal was
-        unavailable, and each candidate's marks against what the customer stated."""
+        unavailable, and the check (each candidate's marks against what the customer
+        stated)."""
         check = CandidateCheck(view, query)
         hits, degraded = self._search_all(view, query, check)
         if self.reranker is not None:
@@ -272,7 +273,7 @@ class Matcher:
             )
         check.add(hits.values())
         hits[CANDIDATE_CHECK] = check.hits()
-        return hits, degraded, check.marks
+        return hits, degraded, check
 
     def _search_all(
         self, view: CatalogView, query: Query, early_check: CandidateCheck | None = None

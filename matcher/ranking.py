@@ -9,6 +9,10 @@ from dataclasses import dataclass, field, replace
 HOLD_COVERAGE = 0.5
 # Per-attribute evidence among a candidate's features: "attr_conflict:side" = 1.0.
 AGREE, CONFLICT = "attr_agree:", "attr_conflict:"
+# A candidate's stance on the attributes the customer stated: those it agrees with, and those
+# it conflicts with (matcher/candidate_check).
+Stance = tuple[frozenset[str], frozenset[str]]
+NO_STANCE: Stance = (frozenset(), frozenset())
 
 
 @dataclass(frozen=True)
@@ -31,27 +35,28 @@ class Ranking:
         kept = [r for r in self.candidates if r.sku in skus]
         return Ranking(kept, self.nomatch_probability)
 
-    def agreeing_first(self) -> Ranking:
+    def agreeing_first(self, stances: Mapping[str, Stance]) -> Ranking:
         """A candidate that conflicts with an attribute the customer stated (the left mirror
         for "right mirror") placed below every candidate that agrees on that attribute and
         conflicts with none, and no more confident than those. A candidate that says nothing
-        about it (brake pads for "right tail light") promotes nothing."""
-        if not any(conflicts(c.features) for c in self.candidates):
-            return self  # the common case, and reading every candidate's marks is not free
+        about it (brake pads for "right tail light") promotes nothing. `stances`: each
+        candidate's stance on the stated attributes (none: it says nothing about any)."""
+        # Per candidate: what it contradicts, and, when that is nothing, what it agrees on.
+        contested = [stances.get(c.sku, NO_STANCE)[1] for c in self.candidates]
+        if not any(contested):
+            return self  # the common case
+        clean_agreements = [
+            None if contested[i] else stances.get(c.sku, NO_STANCE)[0]
+            for i, c in enumerate(self.candidates)
+        ]
         place = [float(i) for i in range(len(self.candidates))]
         confidence = [c.confidence for c in self.candidates]
-        # Read once per candidate: every pair of candidates is compared below.
-        clean_agreements = [
-            None if conflicts(c.features) else agreeing_attributes(c.features)
-            for c in self.candidates
-        ]
-        for i, candidate in enumerate(self.candidates):
-            if clean_agreements[i] is not None:
+        for i in range(len(self.candidates)):
+            if not contested[i]:
                 continue  # it conflicts with nothing: it stays where it is
-            contested = conflicting_attributes(candidate.features)
             for j in range(i + 1, len(self.candidates)):
                 agreed = clean_agreements[j]
-                if agreed is not None and contested <= agreed:
+                if agreed is not None and contested[i] <= agreed:
                     place[i] = j + 0.5
                     confidence[i] = min(confidence[i], self.candidates[j].confidence)
         if place == sorted(place):
@@ -59,16 +64,6 @@ class Ranking:
         order = sorted(range(len(place)), key=lambda i: place[i])
         ranked = [replace(self.candidates[i], confidence=confidence[i]) for i in order]
         return Ranking(ranked, self.nomatch_probability)
-
-
-def conflicting_attributes(features: Mapping[str, float]) -> set[str]:
-    return {k.removeprefix(CONFLICT) for k, v in features.items() if k.startswith(CONFLICT) and v}
-
-
-def agreeing_attributes(features: Mapping[str, float]) -> set[str]:
-    if not features.get("attr_agree", 0.0):
-        return set()  # most candidates: nothing to read
-    return {k.removeprefix(AGREE) for k, v in features.items() if k.startswith(AGREE) and v}
 
 
 def conflicts(features: Mapping[str, float]) -> bool:
