@@ -44,8 +44,9 @@ def coverage(wanted: list[str], own: AbstractSet[str]) -> float:
 
 def explainers(wanted: list[str], vocabulary: Iterable[str]) -> list[frozenset[str]]:
     """For each wanted word, the words of `vocabulary` that explain it: itself, and in a word
-    long enough for a typo, each word one edit away. Found once for the words of all the
-    candidates of a request, they make each candidate's coverage a few set tests."""
+    long enough for a typo, each word one edit away. A request finds them in the catalog's
+    words by their keys (matcher/catalog_view/typo_index.py); each candidate's coverage is
+    then a few set tests."""
     words = list(vocabulary)
     found = []
     for term in wanted:

@@ -7,8 +7,6 @@ from dataclasses import dataclass, field, replace
 
 # A candidate that explains at most this share of the request's words is held for review.
 HOLD_COVERAGE = 0.5
-# Per-attribute evidence among a candidate's features: "attr_conflict:side" = 1.0.
-AGREE, CONFLICT = "attr_agree:", "attr_conflict:"
 # A candidate's stance on the attributes the customer stated: those it agrees with, and those
 # it conflicts with (matcher/candidate_check).
 Stance = tuple[frozenset[str], frozenset[str]]

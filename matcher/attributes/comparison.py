@@ -6,7 +6,6 @@ from matcher.attributes.marks import Mark
 from matcher.attributes.measures import same, shown
 from matcher.attributes.statement import Stated
 from matcher.attributes.vocabulary import PartAttributes
-from matcher.ranking import AGREE, CONFLICT
 
 SIZE = "size"
 
@@ -32,10 +31,6 @@ def compare(stated: Stated, part: PartAttributes) -> tuple[Mark, ...]:
 
 
 def mark_features(marks: tuple[Mark, ...]) -> dict[str, float]:
-    """Fusion features: how many stated attributes the candidate agrees and conflicts with;
-    and which ones, for the ranking (matcher.ranking.Ranking.agreeing_first)."""
+    """Fusion features: how many stated attributes the candidate agrees and conflicts with."""
     agree = sum(m.agrees for m in marks)
-    features = {"attr_agree": float(agree), "attr_conflict": float(len(marks) - agree)}
-    for mark in marks:
-        features[f"{AGREE if mark.agrees else CONFLICT}{mark.attribute}"] = 1.0
-    return features
+    return {"attr_agree": float(agree), "attr_conflict": float(len(marks) - agree)}

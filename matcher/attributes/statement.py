@@ -39,8 +39,8 @@ class Stated:
 
     @cached_property
     def compared(self) -> tuple[tuple[str, frozenset[str], str], ...]:
-        """(attribute, folded values, what the customer typed), by attribute, and the
-        measures by family: sorted once per request, not once per candidate."""
+        """(attribute, folded values, what the customer typed) of each stated attribute, in
+        order: sorted once per request, not once per candidate."""
         return tuple(
             (attribute, values, self.said.get(attribute, ""))
             for attribute, values in sorted(self.folded.items())
@@ -48,6 +48,7 @@ class Stated:
 
     @cached_property
     def measured(self) -> tuple[tuple[str, str], ...]:
+        """The stated measures by family, in order."""
         return tuple(sorted(self.measures.items()))
 
     @property
