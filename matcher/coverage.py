@@ -11,9 +11,6 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
 
-from rapidfuzz import process
-from rapidfuzz.distance import OSA
-
 from matcher.analysis import terms
 
 # Shorter words and numbers are sizes, codes and filler: attributes and codes judge those.
@@ -36,34 +33,11 @@ def content_terms(text: str, ignored: Collection[str] = ()) -> list[str]:
     ]
 
 
-def coverage(wanted: list[str], own: AbstractSet[str]) -> float:
-    """Share of `wanted` found in `own`, each word exactly or with a typo; 1.0 for nothing
-    wanted (a part number alone, a vehicle alone: nothing left unexplained)."""
-    return explained_share(explainers(wanted, own), own)
-
-
-def explainers(wanted: list[str], vocabulary: Iterable[str]) -> list[frozenset[str]]:
-    """For each wanted word, the words of `vocabulary` that explain it: itself, and in a word
-    long enough for a typo, each word one edit away. A request finds them in the catalog's
-    words by their keys (matcher/catalog_view/typo_index.py); each candidate's coverage is
-    then a few set tests."""
-    words = list(vocabulary)
-    found = []
-    for term in wanted:
-        near = {term}
-        if len(term) >= TYPO_MIN_CHARS:
-            near.update(
-                w
-                for w, _, _ in process.extract(
-                    term, words, scorer=OSA.distance, score_cutoff=1, limit=None
-                )
-            )
-        found.append(frozenset(near))
-    return found
-
-
 def explained_share(explaining: Sequence[AbstractSet[str]], own: AbstractSet[str]) -> float:
-    """coverage() from the explainers of the wanted words (1.0 for nothing wanted)."""
+    """Share of the wanted words found in `own`, each exactly or with a typo, from each
+    wanted word's explainers: itself and, in a word long enough for a typo, each word of the
+    catalog one edit away (matcher/catalog_view/typo_index.py); 1.0 for nothing wanted (a
+    part number alone, a vehicle alone: nothing left unexplained)."""
     if not explaining:
         return 1.0
     return sum(not own.isdisjoint(words) for words in explaining) / len(explaining)
