@@ -19,7 +19,7 @@ from typing import NamedTuple
 from matcher.attributes import Mark
 from matcher.candidate_check import CandidateCheck
 from matcher.catalog import Part
-from matcher.catalog_view import CatalogView, CatalogViewBuilder
+from matcher.catalog_view import CatalogView, CatalogViewBuilder, LiveView
 from matcher.decision import Decision, DecisionPolicy
 from matcher.encoder import Encoder
 from matcher.examples import Example
@@ -102,8 +102,7 @@ class Matcher:
         self.policy = policy
         self.model_version = model_version
         self.limits = limits or DEFAULT_LIMITS
-        self._views = views
-        self._view = views.build([], [])
+        self._live = LiveView(views)
         self._remote_indexes = list(remote_indexes)
         self._write_lock = threading.Lock()
         # Signals behind a network call run on a pool so that a slow backend costs at most
@@ -128,28 +127,28 @@ class Matcher:
         with self._write_lock:
             for index in self._remote_indexes:
                 index.load(parts, examples)
-            self._view = self._views.build(parts, examples)
+            self._live.load(parts, examples)
 
     def upsert(self, parts: Sequence[Part]) -> None:
         with self._write_lock:
             for index in self._remote_indexes:
                 index.upsert(parts)
-            self._view = self._views.upsert(self._view, parts)
+            self._live.upsert(parts)
 
     def retire(self, skus: Sequence[str]) -> None:
         with self._write_lock:
             # Hide first: from this line on, Match cannot return these parts.
-            self._view = self._views.retire(self._view, skus)
+            self._live.retire(skus)
             for index in self._remote_indexes:
                 index.retire(skus)
 
     @property
     def view(self) -> CatalogView:
         """The live catalog view; read it once per request."""
-        return self._view
+        return self._live.current
 
     def part(self, sku: str) -> Part | None:
-        return self._view.part(sku)
+        return self._live.current.part(sku)
 
     # -- matching --------------------------------------------------------------------------
 
@@ -179,12 +178,12 @@ class Matcher:
     def hits(self, text: str, vehicle: str = "") -> tuple[dict[str, list[Hit]], bool]:
         """Every signal's hits for a text, the check of their candidates against the request
         (stated attributes, words explained, numbers), and whether any signal was unavailable."""
-        hits, degraded, _ = self._evidence(self._view, Query.parse(text, vehicle=vehicle))
+        hits, degraded, _ = self._evidence(self._live.current, Query.parse(text, vehicle=vehicle))
         return hits, degraded
 
     def shortlist(self, text: str, vehicle: str = "") -> list[str]:
         """The candidates the reranker would score for a text, best first."""
-        view = self._view
+        view = self._live.current
         hits, _ = self._search_all(view, Query.parse(text, vehicle=vehicle))
         return self._shortlist(view, hits)
 
@@ -241,7 +240,7 @@ class Matcher:
 
     def match(self, text: str, top_k: int = 0, vehicle: str = "") -> MatchResult:
         k = self.validate(text, top_k, vehicle)
-        view = self._view
+        view = self._live.current
         hits, degraded, check = self._evidence(view, Query.parse(text, vehicle=vehicle))
         ranking = self.fusion.rank(hits).restricted_to(view.parts).agreeing_first(check.stances)
         return MatchResult(

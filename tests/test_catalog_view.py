@@ -96,17 +96,36 @@ def test_a_patched_view_answers_as_one_built_whole(
     assert patched.attributes.parts == whole.attributes.parts
 
 
-def test_enough_changes_fold_the_recent_parts_into_a_view_built_whole(
+def test_a_view_with_enough_changed_parts_is_due_and_compacts_into_one_built_whole(
     parts: list[Part], history: list[Example], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(view_module, "COMPACT_AT", 2)
     builder = CatalogViewBuilder()
     view = builder.build(parts, history)
     for number in range(3):
+        assert not builder.due(view)
         view = builder.upsert(view, [make_part(sku=f"NEW{number}", name=f"wiper motor {number}")])
-    assert view.names.recent == {}
-    hits = BM25Signal().search(view, Query.parse("wiper motor 2"), 1)
-    assert hits[0].sku == "NEW2"
+    # Changes are patched in, however many: building whole is left to the caller (LiveView).
+    assert view.names.recent.keys() == {"NEW0", "NEW1", "NEW2"} and builder.due(view)
+
+    compacted = builder.compact(view)
+    assert compacted.names.recent == {} and not builder.due(compacted)
+    assert compacted.built is not view.built
+    signals = [BM25Signal(), FuzzySignal(), CodeSignal()]
+    texts = ["wiper motor 2", "wiper motor", "alternator", "front brake pads"]
+    assert _answers(compacted, signals, texts) == _answers(view, signals, texts)
+
+
+def test_a_bulk_change_is_built_whole_at_once(
+    parts: list[Part], history: list[Example], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(view_module, "COMPACT_AT", 2)
+    builder = CatalogViewBuilder()
+    view = builder.build(parts, history)
+    bulk = [make_part(sku=f"NEW{n}", name=f"wiper motor {n}") for n in range(3)]
+    after = builder.upsert(view, bulk)
+    assert after.names.recent == {} and after.built is not view.built
+    assert BM25Signal().search(after, Query.parse("wiper motor 2"), 1)[0].sku == "NEW2"
 
 
 def test_a_large_vector_matrix_is_searched_approximately_and_still_masked(

@@ -6,8 +6,12 @@ not touch — another part's analysed text, names, codes and vector — is carri
 previous view, not recomputed. The large structures (BM25, trigram and vector indexes) are not
 rebuilt either: the changed parts sit in a small recent segment beside each, and the old
 entries are masked (see each index's module), so that a change costs milliseconds whatever the
-catalog's size. Once COMPACT_AT parts have changed, or a retired part with history comes back,
-the next change builds the view whole from the carried-over pieces.
+catalog's size. Once more than COMPACT_AT parts have changed, the view is due to be built whole
+again from its carried-over pieces (`compact`), which takes as long as a start-up's indexing
+(30 s at 100,000 parts): matcher/catalog_view/live.py does that on a thread of its own and
+brings the result up to date with the changes made meanwhile (`caught_up`). A change that
+cannot be patched — a retired part with history comes back — or one that brings more than
+COMPACT_AT parts at once (a bulk import) builds the view whole at once.
 
 Two things a change does not redo until then: the words common to many parts' labelled texts
 (coverage's filler words) and the customers' aliases learned from history. Both are read from
@@ -24,7 +28,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -43,8 +47,8 @@ from matcher.coverage import common_terms, own_terms
 from matcher.encoder import Encoder
 from matcher.examples import Example
 
-# Parts changed since the view was built whole before the next change builds it whole again:
-# each search scores the recent segment's parts one by one.
+# Parts changed since the view was built whole before it is due to be built whole again: each
+# search scores the recent segment's parts one by one.
 COMPACT_AT = 256
 
 
@@ -92,6 +96,9 @@ class CatalogView:
     history: Sequence[Example]
     # How many of those texts name each active part (absent: none).
     history_counts: Mapping[str, int]
+    # One token per whole build, which the views patched from it share: a compaction of one
+    # of them is out of date once the live view comes from another build.
+    built: object = field(default_factory=object, compare=False)
 
     def part(self, sku: str) -> Part | None:
         return self.parts.get(sku)
@@ -160,7 +167,7 @@ class CatalogViewBuilder:
         revived = any(
             p.sku not in view.analysed and p.sku in view.stored_history_of for p in changed
         )
-        if revived or len(view.names.recent) + len(changed) > COMPACT_AT:
+        if revived or len(changed) > COMPACT_AT:
             return self._with(view, analysed, part_vectors)
         return self._patched(view, analysed, part_vectors, list(fresh), retired)
 
@@ -169,6 +176,30 @@ class CatalogViewBuilder:
         analysed = Layered.of(view.analysed).changed({}, gone)
         part_vectors = Layered.of(view.part_vectors).changed({}, gone)
         return self._patched(view, analysed, part_vectors, [], gone)
+
+    def due(self, view: CatalogView) -> bool:
+        """Whether so many parts changed since `view`'s build that it should be built whole."""
+        return len(view.names.recent) > COMPACT_AT
+
+    def compact(self, view: CatalogView) -> CatalogView:
+        """`view` built whole: the same parts and history, nothing in a recent segment."""
+        return self._with(view, view.analysed, view.part_vectors)
+
+    def caught_up(
+        self, compacted: CatalogView, live: CatalogView, changed: Iterable[str]
+    ) -> CatalogView:
+        """`compacted` (a view built whole from an earlier snapshot of `live`'s build) with
+        the parts `changed` since that snapshot as `live` has them: upserted, or retired."""
+        touched = list(dict.fromkeys(changed))
+        upserted = [s for s in touched if s in live.analysed]
+        retired = [s for s in touched if s not in live.analysed and s in compacted.analysed]
+        analysed = Layered.of(compacted.analysed).changed(
+            {s: live.analysed[s] for s in upserted}, retired
+        )
+        part_vectors = Layered.of(compacted.part_vectors).changed(
+            {s: live.part_vectors[s] for s in upserted if s in live.part_vectors}, retired
+        )
+        return self._patched(compacted, analysed, part_vectors, upserted, retired)
 
     def _patched(
         self,
