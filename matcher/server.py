@@ -18,6 +18,7 @@ from partmatch.v1 import partmatch_pb2 as pb
 from partmatch.v1 import partmatch_pb2_grpc as pb_grpc
 from threadpoolctl import threadpool_limits
 
+from matcher import heap
 from matcher.access import interceptor_for
 from matcher.admin_service import AdminService, ModelReloader, RegistryWatcher
 from matcher.app import build_current_matcher
@@ -230,6 +231,7 @@ def serve(settings: Settings) -> None:
             "the catalog store %s is empty: run `partmatch index` first", settings.catalog_db
         )
     holder = MatcherHolder(build_current_matcher(settings, parts, examples))
+    heap.keep_live_objects_frozen()
     reviews = SqliteReviewQueue(settings.catalog_db, settings.limits, settings.sqlite_synchronous)
     server, port = create_server(settings, holder, store, reviews)
     server.start()

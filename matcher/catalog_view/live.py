@@ -18,6 +18,7 @@ import threading
 from collections.abc import Iterable, Sequence
 from concurrent.futures import Future
 
+from matcher import heap
 from matcher.catalog import Part
 from matcher.catalog_view.view import CatalogView, CatalogViewBuilder
 from matcher.examples import Example
@@ -45,6 +46,7 @@ class LiveView:
         view = self._builder.build(parts, examples)
         with self._lock:
             self._view = view
+        heap.settle()
 
     def upsert(self, parts: Sequence[Part]) -> None:
         with self._lock:
@@ -75,6 +77,7 @@ class LiveView:
     def _compact(self, snapshot: CatalogView, done: Future[None]) -> None:
         try:
             self._swap(snapshot, self._builder.compact(snapshot))
+            heap.settle()
         except BaseException as error:
             # The patched view goes on serving; the next change tries again.
             log.exception("building the catalog view whole failed")
