@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from matcher.catalog import Part, make_part
-from matcher.catalog_view import CatalogView, CatalogViewBuilder, ann
+from matcher.catalog_view import CatalogView, CatalogViewBuilder, ann, vector_index
 from matcher.catalog_view import view as view_module
 from matcher.catalog_view.vector_index import VectorIndex
 from matcher.encoder import Encoder
@@ -148,3 +148,12 @@ def test_a_large_vector_matrix_is_searched_approximately_and_still_masked(
     assert changed.skus[changed.nearest(moved, 1)[0][0]] == "P5"
     assert 5 not in changed.nearest(rows[5], 10)[0]
     assert 9 not in changed.nearest(rows[9], 10)[0]
+
+
+def test_vectors_stacked_a_few_rows_at_a_time_are_the_rows_stacked_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(vector_index, "STACK_ROWS", 3)
+    rows = list(np.random.default_rng(3).standard_normal((10, 4)).astype(np.float32))
+    assert np.array_equal(vector_index.stacked(rows, 4), np.stack(rows))
+    assert vector_index.stacked([], 4).shape == (0, 4)

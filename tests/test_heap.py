@@ -80,3 +80,24 @@ def test_each_view_that_goes_live_is_frozen_and_freed_once_replaced(
     # not, are gone.
     assert gc.get_freeze_count() > loaded
     assert built() is None and patched() is None
+
+
+def test_no_full_pass_runs_while_a_view_is_built_and_the_defaults_come_back_after(
+    frozen: None,
+) -> None:
+    defaults = gc.get_threshold()
+    with heap.building():
+        with heap.building():
+            assert gc.get_threshold()[:2] == defaults[:2]
+            assert gc.get_threshold()[2] > 1_000_000
+        # One build still runs.
+        assert gc.get_threshold()[2] > 1_000_000
+    assert gc.get_threshold() == defaults
+
+
+def test_a_process_that_did_not_opt_in_keeps_pythons_collector_as_it_is() -> None:
+    defaults, frozen_before = gc.get_threshold(), gc.get_freeze_count()
+    with heap.building():
+        assert gc.get_threshold() == defaults
+    heap.settle()
+    assert gc.get_freeze_count() == frozen_before

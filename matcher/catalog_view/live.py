@@ -43,7 +43,8 @@ class LiveView:
         return self._view
 
     def load(self, parts: Sequence[Part], examples: Sequence[Example]) -> None:
-        view = self._builder.build(parts, examples)
+        with heap.building():
+            view = self._builder.build(parts, examples)
         with self._lock:
             self._view = view
         heap.settle()
@@ -76,7 +77,9 @@ class LiveView:
 
     def _compact(self, snapshot: CatalogView, done: Future[None]) -> None:
         try:
-            self._swap(snapshot, self._builder.compact(snapshot))
+            with heap.building():
+                compacted = self._builder.compact(snapshot)
+            self._swap(snapshot, compacted)
             heap.settle()
         except BaseException as error:
             # The patched view goes on serving; the next change tries again.

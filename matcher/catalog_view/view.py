@@ -42,7 +42,7 @@ from matcher.catalog_view.layered import Layered
 from matcher.catalog_view.lexical_index import LexicalIndex
 from matcher.catalog_view.name_index import NameIndex, processed_names
 from matcher.catalog_view.typo_index import TypoIndex
-from matcher.catalog_view.vector_index import VectorIndex
+from matcher.catalog_view.vector_index import VectorIndex, stacked
 from matcher.coverage import common_terms, own_terms
 from matcher.encoder import Encoder
 from matcher.examples import Example
@@ -297,11 +297,7 @@ class CatalogViewBuilder:
             skus = list(analysed)
             dimension = history_vectors.shape[1]
             vectors = VectorIndex.build(
-                catalog=(
-                    np.stack([part_vectors[s] for s in skus])
-                    if skus
-                    else np.zeros((0, dimension), np.float32)
-                ),
+                catalog=stacked([part_vectors[s] for s in skus], dimension),
                 catalog_skus=skus,
                 history=history_vectors[live] if live else np.zeros((0, dimension), np.float32),
                 history_skus=[history[i].sku for i in live],
