@@ -107,3 +107,20 @@ def test_a_process_that_did_not_opt_in_keeps_pythons_collector_as_it_is() -> Non
         assert gc.get_threshold() == defaults
     heap.settle()
     assert gc.get_freeze_count() == frozen_before
+
+
+def test_a_change_that_builds_the_view_whole_freezes_it_and_a_patch_does_not(
+    frozen: None, parts: list[Part], history: list[Example], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(view_module, "COMPACT_AT", 2)
+    live = LiveView(CatalogViewBuilder())
+    live.load(parts, history)
+    loaded = gc.get_freeze_count()
+    live.upsert([make_part(sku="HORN", name="twin tone horn")])
+    # Nothing more frozen (what the patch replaced was freed, frozen or not).
+    patched = gc.get_freeze_count()
+    assert patched <= loaded
+    # More than COMPACT_AT parts in one call: a bulk import, built whole within the call.
+    live.upsert([make_part(sku=f"NEW{n}", name=f"wiper motor {n}") for n in range(3)])
+    assert live.current.names.recent == {}
+    assert gc.get_freeze_count() > patched

@@ -50,7 +50,8 @@ class LiveView:
         heap.settle()
 
     def upsert(self, parts: Sequence[Part]) -> None:
-        with self._lock:
+        # A change that cannot be patched builds the view whole within the call.
+        with self._lock, heap.building():
             self._changed(self._builder.upsert(self._view, parts), (p.sku for p in parts))
 
     def retire(self, skus: Sequence[str]) -> None:
@@ -59,7 +60,10 @@ class LiveView:
 
     def _changed(self, view: CatalogView, skus: Iterable[str]) -> None:
         """Under the lock: `view` is live, after a change of `skus`."""
+        built_whole = view.built is not self._view.built
         self._view = view
+        if built_whole:
+            heap.settle()
         if self._touched is not None:
             self._touched.update(skus)
         else:
