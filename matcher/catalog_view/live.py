@@ -30,8 +30,8 @@ class LiveView:
     def __init__(self, builder: CatalogViewBuilder) -> None:
         self._builder = builder
         self._view = builder.build([], [])
-        # Held for each change and for putting a compaction's result in place, never while
-        # a view is built whole.
+        # Held for each change (a bulk one builds the view whole under it) and for putting a
+        # compaction's result in place, never while a compaction builds.
         self._lock = threading.Lock()
         # SKUs changed since the running compaction's snapshot; None while none runs.
         self._touched: set[str] | None = None
