@@ -3,10 +3,12 @@ one."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
+from scipy import sparse
 
 from matcher.catalog import Part, make_part
-from matcher.catalog_view import CatalogView, CatalogViewBuilder
+from matcher.catalog_view import CatalogView, CatalogViewBuilder, name_index
 from matcher.catalog_view.name_index import SHORTLIST
 from matcher.encoder import Encoder
 from matcher.examples import Example
@@ -144,3 +146,24 @@ def test_fuzzy_shortlists_a_large_catalog_without_losing_the_typed_part() -> Non
     assert view.names.grams is not None
     assert top(FuzzySignal(), view, "alternater for my car") == "ALT"
     assert len(view.names.shortlist("wheel bearing")[0]) == SHORTLIST
+
+
+def test_the_trigram_matrix_built_in_steps_is_the_one_scipy_builds_from_the_pairs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(name_index, "CHUNK", 7)  # many chunks, one of them partial
+    index = name_index.NameIndex.build(
+        (f"P{i}", (f"wheel bearing kit {i}", f"hub {i % 7} front")) for i in range(SHORTLIST)
+    )
+    assert index.grams is not None and index.gram_ids is not None
+    rows, columns = [], []
+    for row, name in enumerate(index.choices):
+        for gram in name_index.trigrams(name):
+            rows.append(row)
+            columns.append(index.gram_ids[gram])
+    reference = sparse.csc_matrix(
+        (np.ones(len(rows), dtype=np.float32), (rows, columns)), shape=index.grams.shape
+    )
+    assert np.array_equal(index.grams.indptr, reference.indptr)
+    assert np.array_equal(index.grams.indices, reference.indices)
+    assert (index.grams != reference).nnz == 0
