@@ -83,8 +83,8 @@ class LiveView:
         try:
             with heap.building():
                 compacted = self._builder.compact(snapshot)
-            self._swap(snapshot, compacted)
-            heap.settle()
+            if self._swap(snapshot, compacted):
+                heap.settle()
         except BaseException as error:
             # The patched view goes on serving; the next change tries again.
             log.exception("building the catalog view whole failed")
@@ -94,13 +94,15 @@ class LiveView:
         else:
             done.set_result(None)
 
-    def _swap(self, snapshot: CatalogView, compacted: CatalogView) -> None:
+    def _swap(self, snapshot: CatalogView, compacted: CatalogView) -> bool:
+        """Whether `compacted`, brought up to date, replaced the live view."""
         with self._lock:
             touched, self._touched = self._touched or set(), None
             live = self._view
             if live.built is not snapshot.built:
                 log.info("catalog view compaction dropped: the view was built whole meanwhile")
-                return
+                return False
             self._view = self._builder.caught_up(compacted, live, touched)
             # So many changes came meanwhile that the view is due again.
             self._compact_if_due()
+            return True
