@@ -70,15 +70,22 @@ def _whole(parts: list[Part], history: list[Example], encoder: Encoder) -> Catal
     return CatalogViewBuilder(encoder).build(parts, history)
 
 
-def test_changes_past_the_limit_are_patched_at_once_and_built_whole_in_the_background(
-    encoder: Encoder, parts: list[Part], history: list[Example], held: HeldBuilder
-) -> None:
+def _compacting(held: HeldBuilder, parts: list[Part], history: list[Example]) -> LiveView:
+    """A live view whose third change made it due, its compaction held open."""
     live = LiveView(held)
     live.load(parts, history)
     for number in range(3):
         live.upsert([_wiper(number)])
-    # The third change made the view due: it is live, patched, while the compaction runs.
-    assert held.started.wait(30) and live.compaction is not None
+    assert held.started.wait(30)
+    return live
+
+
+def test_changes_past_the_limit_are_patched_at_once_and_built_whole_in_the_background(
+    encoder: Encoder, parts: list[Part], history: list[Example], held: HeldBuilder
+) -> None:
+    live = _compacting(held, parts, history)
+    # It is live, patched, while the compaction runs.
+    assert live.compaction is not None
     assert live.current.names.recent.keys() == {"NEW0", "NEW1", "NEW2"}
     held.release.set()
     live.compaction.result(timeout=60)
@@ -91,11 +98,8 @@ def test_changes_past_the_limit_are_patched_at_once_and_built_whole_in_the_backg
 def test_changes_made_during_a_compaction_are_in_the_view_that_replaces_the_live_one(
     encoder: Encoder, parts: list[Part], history: list[Example], held: HeldBuilder
 ) -> None:
-    live = LiveView(held)
-    live.load(parts, history)
-    for number in range(3):
-        live.upsert([_wiper(number)])
-    assert held.started.wait(30) and live.compaction is not None
+    live = _compacting(held, parts, history)
+    assert live.compaction is not None
     # Meanwhile: a new part, a changed one (also in the snapshot), a retired one.
     renamed = make_part(sku="ALT", name="dynamo charging unit", aliases=["generator"])
     live.upsert([_wiper(3), renamed])
@@ -123,11 +127,8 @@ def test_changes_made_during_a_compaction_are_in_the_view_that_replaces_the_live
 def test_a_load_during_a_compaction_drops_its_result(
     parts: list[Part], history: list[Example], held: HeldBuilder
 ) -> None:
-    live = LiveView(held)
-    live.load(parts, history)
-    for number in range(3):
-        live.upsert([_wiper(number)])
-    assert held.started.wait(30) and live.compaction is not None
+    live = _compacting(held, parts, history)
+    assert live.compaction is not None
     live.load(parts, history)
     loaded = live.current
     held.release.set()
