@@ -37,7 +37,11 @@ log = logging.getLogger(__name__)
 # a text, against 67) matched 25% faster on the sample, but cost its dev texts 1.5 points of
 # top-1 (chatty and symptom texts) with the one-epoch model.
 CANDIDATE_POOL = 30
-# Threads that match the texts of one MatchBatch.
+# Threads that match the texts of one MatchBatch. One thread was tried (2026-12-05, AVX-512
+# machine, `make bench-speed` and `bench-speed-scale`): on the sample's 306 parts it matched
+# as fast over gRPC, but at 10,000 and 100,000 parts MatchBatch fell from 158 to 116 and from
+# 98 to 73 texts/s: there a text's nearest-neighbour and fuzzy searches run long without the
+# GIL, and a second thread's Python runs meanwhile.
 BATCH_THREADS = 2
 
 
