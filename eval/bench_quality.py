@@ -24,6 +24,8 @@ from eval.open_set import derive as derive_open_set
 from eval.provenance import provenance
 from eval.results import summary_table
 from eval.run import evaluate_splits
+from eval.speed_bench import COMMITTED as SPEED_FIGURES
+from eval.speed_bench import overview as speed_overview
 from matcher.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,7 +59,12 @@ def header(prov: Mapping[str, Any], es_url: str | None) -> str:
         "per text, in process, one text at a time, with the encoder's query cache emptied\n"
         "before each system. `auto_rate`, `auto_precision` and `wrong_auto_rate` are what the\n"
         "service does at the thresholds chosen on valid; the oracle figures (thresholds chosen\n"
-        "on the test labels) are in each dataset's `report.md` only.\n"
+        "on the test labels) are in each dataset's `report.md` only.\n\n"
+        "## Speed\n\n"
+        "From `make bench-speed` (the sample) and `make bench-speed-scale`, as committed when\n"
+        "this file was written; each row names the code it measured, and each `.md` beside its\n"
+        "`.json` holds that run's whole table, its floor and its machine.\n\n"
+        f"{speed_overview([ROOT / name for name in SPEED_FIGURES])}"
     )
 
 

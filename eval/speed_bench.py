@@ -512,6 +512,57 @@ def markdown(figures: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+# The committed figures of `make bench-speed` and `make bench-speed-scale`, smallest catalog
+# first; BENCHMARKS.md carries their overview (eval/bench_quality.py).
+COMMITTED = (
+    "BENCHMARKS-speed.json",
+    "BENCHMARKS-speed-10000.json",
+    "BENCHMARKS-speed-100000.json",
+)
+
+
+def overview(paths: Sequence[Path]) -> str:
+    """One Markdown row per speed benchmark's figures (the JSON `--out` writes), with what the
+    speed targets read: latency at 50 and 100 requests/s, throughput, MatchBatch against the
+    encoder, upserts and the low-load ratio. Files that do not exist are left out."""
+    lines = [
+        "| catalog | code | start-up s | peak RSS MiB | sequential p50 ms | 50/s p99 ms "
+        "| 100/s p99 ms | flat out /s | MatchBatch texts/s (/ encoder) | upsert p99 / max ms "
+        "| sequential p50 / (encode + BM25) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for path in paths:
+        if not path.exists():
+            continue
+        figures = json.loads(path.read_text())
+        runs = {run["run"]: run for run in figures["runs"]}
+        flat_out = next((r for n, r in runs.items() if n.startswith("max, ")), None)
+        batch = next((r for n, r in runs.items() if n.startswith("MatchBatch")), None)
+        upsert = runs.get("UpsertParts of one part")
+        upserts = f"{upsert['p99_ms']} / {upsert['max_ms']}" if upsert else "—"
+        lines.append(
+            f"| {figures['catalog_parts']} parts (`{path.name}`) "
+            f"| `{figures['provenance'].get('commit', 'unknown')[:7]}` "
+            f"| {figures['server']['startup_s']} | {figures['server']['peak_rss_mib']} "
+            f"| {_cell(runs, 'sequential', 'p50_ms')} | {_cell(runs, 'open loop 50/s', 'p99_ms')} "
+            f"| {_cell(runs, 'open loop 100/s', 'p99_ms')} "
+            f"| {flat_out['throughput_per_s'] if flat_out else '—'} "
+            f"| {batch['throughput_per_s'] if batch else '—'} "
+            f"({figures['ratios']['batch_over_encoder']}) "
+            f"| {upserts} "
+            f"| {figures['ratios']['sequential_p50_over_floor']} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def _cell(runs: dict[str, dict[str, Any]], name: str, key: str) -> str:
+    """One figure of a named run, with its errors when it had any; a dash for a run not made."""
+    run = runs.get(name)
+    if run is None:
+        return "—"
+    return f"{run[key]} ({run['errors']} errors)" if run["errors"] else str(run[key])
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m eval.speed_bench", description=__doc__)
     parser.add_argument("--data", default=str(ROOT / "data" / "sample"))

@@ -62,6 +62,17 @@ def test_smoke_run_drives_the_real_server(tmp_path: Path) -> None:
     assert figures["server"]["peak_rss_mib"] > 100
     assert figures["floor"]["encoder_texts_per_s"] > 0
 
+    # BENCHMARKS.md's overview row of these figures; a run not made yet is left out.
+    header, rule, row = speed_bench.overview([out, tmp_path / "never-run.json"]).splitlines()
+    cells = [cell.strip() for cell in row.strip("|").split("|")]
+    assert len(cells) == len(header.strip("|").split("|")) == rule.count("---")
+    assert cells[0] == f"{figures['catalog_parts']} parts (`speed.json`)"
+    assert cells[4] == str(runs["sequential"]["p50_ms"])
+    assert cells[6] == "—"  # the smoke run has no open loop at 100/s
+    assert cells[8] == (
+        f"{runs['MatchBatch of 8']['throughput_per_s']} ({figures['ratios']['batch_over_encoder']})"
+    )
+
     # That state holds this catalog: measured under another data's name, it is refused.
     other = write_data(tmp_path / "other", tiny_catalog()[1:], make_splits())
     with pytest.raises(SystemExit, match="serves 12 parts, not the 11"):
