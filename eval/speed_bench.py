@@ -536,8 +536,9 @@ def overview(paths: Sequence[Path]) -> str:
             continue
         figures = json.loads(path.read_text())
         runs = {run["run"]: run for run in figures["runs"]}
-        flat_out = next((r for n, r in runs.items() if n.startswith("max, ")), None)
-        batch = next((r for n, r in runs.items() if n.startswith("MatchBatch")), None)
+        # Named for their clients and batch size: found by what the names begin with.
+        flat_out = next((n for n in runs if n.startswith("max, ")), "")
+        batch = next((n for n in runs if n.startswith("MatchBatch")), "")
         upsert = runs.get("UpsertParts of one part")
         upserts = f"{upsert['p99_ms']} / {upsert['max_ms']}" if upsert else "—"
         lines.append(
@@ -546,8 +547,8 @@ def overview(paths: Sequence[Path]) -> str:
             f"| {figures['server']['startup_s']} | {figures['server']['peak_rss_mib']} "
             f"| {_cell(runs, 'sequential', 'p50_ms')} | {_cell(runs, 'open loop 50/s', 'p99_ms')} "
             f"| {_cell(runs, 'open loop 100/s', 'p99_ms')} "
-            f"| {flat_out['throughput_per_s'] if flat_out else '—'} "
-            f"| {batch['throughput_per_s'] if batch else '—'} "
+            f"| {_cell(runs, flat_out, 'throughput_per_s')} "
+            f"| {_cell(runs, batch, 'throughput_per_s')} "
             f"({figures['ratios']['batch_over_encoder']}) "
             f"| {upserts} "
             f"| {figures['ratios']['sequential_p50_over_floor']} |"
