@@ -8,6 +8,7 @@ import pytest
 from matcher.app import build_matcher
 from matcher.attributes import AttributeVocabulary, learn_aliases, stated
 from matcher.attributes.measures import measures
+from matcher.attributes.vocabulary import abbreviation
 from matcher.catalog import Part, make_part
 from matcher.config import Settings
 from matcher.decision import Decision, DecisionPolicy
@@ -76,6 +77,12 @@ def matcher(settings: Settings, encoder: Encoder) -> Matcher:
             {"side": {"left"}, "model": {"Golf"}, "fits": {"Volkswagen Golf Mk7 (2013-2020)"}},
         ),
         ("pads for my corola", {"model": {"Corolla"}}),
+        # A letter typed twice, in a value too short for a one-edit typo ("polo").
+        ("front pads pollo", {"position": {"front"}, "model": {"Polo"}}),
+        ("golff front pads", {"position": {"front"}, "model": {"Golf"}}),
+        # Written without vowels.
+        ("frnt pads crl", {"position": {"front"}, "model": {"Corolla"}}),
+        ("mirror rght", {"side": {"right"}}),
         ("back pads vw", {"position": {"rear"}}),
         ("light bulb", {}),
     ],
@@ -125,6 +132,27 @@ def test_history_teaches_customers_own_names_for_values() -> None:
     assert learned["vw"] == (("make", "Volkswagen"),)
     # "pads" comes with Golf, Polo and Corolla parts: it names a kind of part, not a value.
     assert "pads" not in learned
+
+
+def test_an_inflected_alias_states_its_value() -> None:
+    vocabulary = AttributeVocabulary.build(CATALOG, learned={"driver": (("side", "left"),)})
+    assert stated(vocabulary, "mirror drivers golf").values == {
+        "side": {"left"},
+        "model": {"Golf"},
+    }
+
+
+def test_an_abbreviation_two_values_share_states_neither() -> None:
+    assert abbreviation("front") == "frnt"
+    assert abbreviation("bottom") == "btm"
+    twins = [
+        _part("A", "Pads - Sharan", make="Volkswagen", model="Sharan"),
+        _part("B", "Pads - Shoren", make="Volkswagen", model="Shoren"),
+        _part("C", "Pads - Sharan", make="Volkswagen", model="Sharan"),
+    ]
+    vocabulary = AttributeVocabulary.build(twins)
+    assert stated(vocabulary, "sharan pads").values == {"model": {"Sharan"}}
+    assert stated(vocabulary, "shrn pads").values == {}
 
 
 def test_a_side_conflict_loses_and_is_never_auto_accepted(matcher: Matcher) -> None:

@@ -11,6 +11,7 @@ from functools import cached_property
 
 from rapidfuzz.distance import OSA
 
+from matcher.analysis import stem
 from matcher.attributes.measures import measures
 from matcher.attributes.vocabulary import AttributeVocabulary, Statement
 from matcher.query import fold, words
@@ -107,14 +108,32 @@ def _longest_phrase(
         statements = vocabulary.phrases.get(tuple(tokens[i : i + length]))
         if statements:
             return length, statements
-    return 1, _typo(vocabulary, tokens[i])
+    return 1, _misspelt(vocabulary, tokens[i])
 
 
-def _typo(vocabulary: AttributeVocabulary, word: str) -> tuple[Statement, ...]:
+def _misspelt(vocabulary: AttributeVocabulary, word: str) -> tuple[Statement, ...]:
+    """What a word no value is spelt as states, read as the ways customers write values."""
+    if not word.isalpha():
+        return ()
+    # An inflected form ("drivers side", "passengers"): the value its stem names.
+    statements = vocabulary.phrases.get((stem(word),))
+    if statements:
+        return statements
+    # Written without its vowels ("frnt", "btm"), as a value's abbreviation.
+    statements = vocabulary.abbreviations.get(word, ())
+    if statements:
+        return statements
+    if len(word) < 5:
+        return ()
+    # A letter typed twice ("pollo", "golff"): the value once one copy goes, however short
+    # the value is (a one-edit typo of a four-letter word would read "notes" as a Note).
+    for i in range(1, len(word)):
+        if word[i] == word[i - 1]:
+            statements = vocabulary.phrases.get((word[:i] + word[i + 1 :],))
+            if statements:
+                return statements
     # One edit (two for long words), same first letter: "corola", "quashqai", "volkswagon";
     # the first letter keeps "light" from reading as "right".
-    if len(word) < 5 or not word.isalpha():
-        return ()
     allowed = 1 if len(word) < 8 else 2
     for target, statements in vocabulary.typo_targets.items():
         if target[0] == word[0] and OSA.distance(word, target, score_cutoff=allowed) <= allowed:

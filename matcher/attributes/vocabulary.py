@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from matcher.attributes.measures import measures
@@ -40,6 +40,11 @@ ALIAS_MIN_TEXTS = 4
 ALIAS_MIN_PARTS = 3
 ALIAS_MIN_SHARE = 0.95
 ALIAS_MIN_SPREAD = 0.25
+
+_VOWELS = frozenset("aeiou")
+# Shorter words are not abbreviated ("rear" would be "rr", "left" "lft"): their abbreviations
+# are too short to tell apart from other short tokens.
+MIN_ABBREVIATED_CHARS = 5
 
 # An attribute is compared when it has at most this many values, or this share of its holders.
 MAX_OWN_VALUES = 3
@@ -78,6 +83,9 @@ class AttributeVocabulary:
     # kept by every change (as the code attributes are: matcher/catalog_view/view.py).
     comparable: frozenset[str] = frozenset()
     driver_side: str | None = None
+    # Single words of values and synonyms without their vowels ("frnt", "btm", "psngr"), where
+    # only one value's words give that abbreviation.
+    abbreviations: Mapping[str, tuple[Statement, ...]] = field(default_factory=dict)
 
     @classmethod
     def build(
@@ -95,10 +103,12 @@ class AttributeVocabulary:
                 for statement in statements:
                     if statement[0] in comparable:
                         phrases.setdefault((word,), set()).add(statement)
+        merged = {p: tuple(sorted(s)) for p, s in phrases.items()}
         return replace(
             grown,
-            phrases={p: tuple(sorted(s)) for p, s in phrases.items()},
+            phrases=merged,
             longest=max((len(p) for p in phrases), default=1),
+            abbreviations=_abbreviations(merged, merged),
         )
 
     def changed(self, upserted: Sequence[Part], removed: Iterable[str]) -> AttributeVocabulary:
@@ -142,10 +152,44 @@ class AttributeVocabulary:
             self,
             phrases=merged,
             typo_targets=typo_targets,
+            abbreviations=_abbreviations(
+                merged, {p: merged[p] for p in phrases}, self.abbreviations
+            ),
             vehicle_words=self.vehicle_words | vehicle_words,
             longest=max(self.longest, *(len(p) for p in phrases), 1),
             parts=of_part,
         )
+
+
+def abbreviation(word: str) -> str:
+    """The word as written without its vowels: its first letter, then its consonants, a
+    letter typed twice once ("front" -> "frnt", "bottom" -> "btm", "upper" -> "upr")."""
+    kept = [word[0], *(c for c in word[1:] if c not in _VOWELS)]
+    return "".join(c for i, c in enumerate(kept) if i == 0 or c != kept[i - 1])
+
+
+def _abbreviations(
+    phrases: Mapping[Phrase, tuple[Statement, ...]],
+    new: Mapping[Phrase, tuple[Statement, ...]],
+    known: Mapping[str, tuple[Statement, ...]] | None = None,
+) -> dict[str, tuple[Statement, ...]]:
+    """`known` with the abbreviations of the single words in `new`. An abbreviation two
+    values' words share ("brk": "brake" and "break") stands for neither; nor does one that
+    is itself a word of some value, or has a vowel to drop in fewer than four letters."""
+    by: dict[str, set[Statement]] = {a: set(s) for a, s in (known or {}).items()}
+    ambiguous: set[str] = {a for a, s in by.items() if not s}
+    for (word, *rest), statements in new.items():
+        if rest or not word.isalpha() or len(word) < MIN_ABBREVIATED_CHARS:
+            continue
+        short = abbreviation(word)
+        if short == word or (short,) in phrases or short in ambiguous:
+            continue
+        if short in by and by[short] != set(statements):
+            ambiguous.add(short)
+            by[short] = set()
+            continue
+        by[short] = set(statements)
+    return {a: tuple(sorted(s)) for a, s in by.items()}
 
 
 def comparable_attributes(parts: Iterable[Part]) -> frozenset[str]:
