@@ -142,6 +142,15 @@ def test_an_inflected_alias_states_its_value() -> None:
     }
 
 
+def test_an_english_word_is_not_read_as_a_typo_of_a_value() -> None:
+    camry = {"make": "Toyota", "model": "Camry", "years": "2012-2017"}
+    vocabulary = AttributeVocabulary.build(
+        [*CATALOG, _part("PAD-TF", "Front Brake Pad Set - Toyota Camry", **camry)]
+    )
+    assert stated(vocabulary, "do you carry golf pads").values == {"model": {"Golf"}}
+    assert stated(vocabulary, "pads for a camery").values == {"model": {"Camry"}}
+
+
 def test_an_abbreviation_two_values_share_states_neither() -> None:
     assert abbreviation("front") == "frnt"
     assert abbreviation("bottom") == "btm"

@@ -14,6 +14,7 @@ from rapidfuzz.distance import OSA
 from matcher.analysis import stem
 from matcher.attributes.measures import measures
 from matcher.attributes.vocabulary import AttributeVocabulary, Statement
+from matcher.english import english_words
 from matcher.query import fold, words
 
 _SHORT_YEAR = re.compile(r"(?:'|’|\bmy\s?)(\d{2})\b|\b(\d{2})\s*(?:plate|reg)\b")
@@ -119,6 +120,9 @@ def _misspelt(vocabulary: AttributeVocabulary, word: str) -> tuple[Statement, ..
     statements = vocabulary.phrases.get((stem(word),))
     if statements:
         return statements
+    # An English word is spelt right: "carry" is no typo of "camry".
+    if word in english_words():
+        return ()
     # Written without its vowels ("frnt", "btm"), as a value's abbreviation.
     statements = vocabulary.abbreviations.get(word, ())
     if statements:
