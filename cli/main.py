@@ -92,7 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("texts", nargs="+", metavar="TEXT", help="customer text(s) to match")
     p.add_argument("--top-k", type=int, default=5, help="number of candidates to show")
     p.add_argument("--vehicle", default="", help="vehicle context, e.g. '2012 VW Golf'")
-    p.add_argument("--server", help="HOST:PORT of a running server; default: match in process")
+    p.add_argument(
+        "--server",
+        help="HOST:PORT of a running server; default: match in process, with the model a "
+        "server would load (the current version, else the base model)",
+    )
     add_state(p)
     p.set_defaults(func=cmd_match)
 

@@ -26,14 +26,15 @@ def cmd_match(args: argparse.Namespace) -> int:
                 print_response(text, client.match(text, args.top_k, args.vehicle))
         return 0
     from indexer.offline import offline_settings
-    from matcher.app import build_matcher
+    from matcher.app import build_current_matcher
     from matcher.catalog_store import SqliteCatalogStore
     from matcher.service import result_to_proto
 
     store = SqliteCatalogStore(settings.catalog_db, settings.sqlite_synchronous)
-    # A one-off matcher in this process: it must not rebuild a running server's indexes.
+    # A one-off matcher in this process, with the model a server would load: it must not
+    # rebuild a running server's indexes.
     with offline_settings(settings) as own:
-        matcher = build_matcher(own, store.parts(), store.examples())
+        matcher = build_current_matcher(own, store.parts(), store.examples())
         for text in args.texts:
             print_response(text, result_to_proto(matcher.match(text, args.top_k, args.vehicle)))
         matcher.close()

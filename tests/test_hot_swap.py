@@ -237,6 +237,16 @@ def test_the_watcher_follows_the_current_pointer(
     assert caplog.text.count(f"registry watch: {v1} not loaded") == 1
 
 
+def test_match_in_process_answers_with_the_current_model(
+    served: Served, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cli.main import main
+
+    assert main(["match", "rear brake pads", "--state", str(served.settings.state_dir)]) == 0
+    # The current version's classification head scores the candidates; the base model has none.
+    assert "classifier=" in capsys.readouterr().out
+
+
 def test_reload_cli(
     served: Served, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
