@@ -123,9 +123,10 @@ def _misspelt(vocabulary: AttributeVocabulary, word: str) -> tuple[Statement, ..
     # An English word is spelt right: "carry" is no typo of "camry".
     if word in english_words():
         return ()
-    # Written without its vowels ("frnt", "btm"), as a value's abbreviation.
+    # Written without its vowels ("frnt", "btm"), as a value's abbreviation, unless the words
+    # it may abbreviate name two values of one attribute.
     statements = vocabulary.abbreviations.get(word, ())
-    if statements:
+    if statements and len({attribute for attribute, _ in statements}) == len(statements):
         return statements
     if len(word) < 5:
         return ()

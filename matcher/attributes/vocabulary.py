@@ -83,8 +83,8 @@ class AttributeVocabulary:
     # kept by every change (as the code attributes are: matcher/catalog_view/view.py).
     comparable: frozenset[str] = frozenset()
     driver_side: str | None = None
-    # Single words of values and synonyms without their vowels ("frnt", "btm", "psngr"), where
-    # only one value's words give that abbreviation.
+    # Single words of values and synonyms without their vowels ("frnt", "btm", "psngr"), and
+    # what the words so abbreviated state.
     abbreviations: Mapping[str, tuple[Statement, ...]] = field(default_factory=dict)
 
     @classmethod
@@ -108,7 +108,7 @@ class AttributeVocabulary:
             grown,
             phrases=merged,
             longest=max((len(p) for p in phrases), default=1),
-            abbreviations=_abbreviations(merged, merged),
+            abbreviations=_abbreviations(merged),
         )
 
     def changed(self, upserted: Sequence[Part], removed: Iterable[str]) -> AttributeVocabulary:
@@ -152,9 +152,7 @@ class AttributeVocabulary:
             self,
             phrases=merged,
             typo_targets=typo_targets,
-            abbreviations=_abbreviations(
-                merged, {p: merged[p] for p in phrases}, self.abbreviations
-            ),
+            abbreviations=_abbreviations({p: merged[p] for p in phrases}, self.abbreviations),
             vehicle_words=self.vehicle_words | vehicle_words,
             longest=max(self.longest, *(len(p) for p in phrases), 1),
             parts=of_part,
@@ -169,26 +167,19 @@ def abbreviation(word: str) -> str:
 
 
 def _abbreviations(
-    phrases: Mapping[Phrase, tuple[Statement, ...]],
     new: Mapping[Phrase, tuple[Statement, ...]],
     known: Mapping[str, tuple[Statement, ...]] | None = None,
 ) -> dict[str, tuple[Statement, ...]]:
-    """`known` with the abbreviations of the single words in `new`. An abbreviation two
-    values' words share ("brk": "brake" and "break") stands for neither; nor does one that
-    is itself a word of some value, or has a vowel to drop in fewer than four letters."""
+    """`known` with the abbreviations of the single words in `new`, each standing for every
+    statement of the words it abbreviates: the reader takes one only where those name one value
+    of each attribute ("shrn" from both "Sharan" and "Shoren" names neither)."""
     by: dict[str, set[Statement]] = {a: set(s) for a, s in (known or {}).items()}
-    ambiguous: set[str] = {a for a, s in by.items() if not s}
     for (word, *rest), statements in new.items():
         if rest or not word.isalpha() or len(word) < MIN_ABBREVIATED_CHARS:
             continue
         short = abbreviation(word)
-        if short == word or (short,) in phrases or short in ambiguous:
-            continue
-        if short in by and by[short] != set(statements):
-            ambiguous.add(short)
-            by[short] = set()
-            continue
-        by[short] = set(statements)
+        if short != word:
+            by.setdefault(short, set()).update(statements)
     return {a: tuple(sorted(s)) for a, s in by.items()}
 
 
