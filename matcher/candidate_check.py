@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from matcher.attributes import Mark, compare, mark_features, stated
+from matcher.attributes.variants import undecided
 from matcher.catalog_view import CatalogView
 from matcher.coverage import content_terms, explained_share
 from matcher.query import Query
@@ -65,6 +66,8 @@ class CandidateCheck:
     def hits(self) -> list[Hit]:
         """Every checked candidate's features, by SKU."""
         explaining, unmatched = self._explaining, self._unmatched
+        # A part whose number the customer typed needs telling apart from nothing.
+        undecided = self._undecided() - self._exact
         return [
             Hit(
                 sku,
@@ -75,7 +78,14 @@ class CandidateCheck:
                     "code_other": code_other,
                     "unmatched_code": unmatched,
                     "unseen": unseen,
+                    "undecided": float(sku in undecided),
                 },
             )
             for sku, (marked, own, code_other, unseen) in sorted(self._checked.items())
         ]
+
+    def _undecided(self) -> set[str]:
+        parts = self._view.attributes.parts
+        checked = {sku: parts[sku] for sku in self._checked if sku in parts}
+        conflicting = {sku for sku, (_, against) in self.stances.items() if against}
+        return undecided(checked, conflicting)

@@ -70,11 +70,13 @@ def conflicts(features: Mapping[str, float]) -> bool:
 
 def held_for_review(features: Mapping[str, float]) -> bool:
     """A candidate never used without a person: it conflicts with what the customer stated,
-    only a part number one character off points to it, or it leaves most of the request
+    only a part number one character off points to it, it leaves most of the request
     unexplained (a related part: the tyre for "snow chains 205/55r16", the cabin filter for
-    "oil filter camry")."""
+    "oil filter camry"), or the request does not tell it from another candidate (the left
+    and the right tail light for "corolla tail light": matcher/attributes/variants)."""
     return (
         conflicts(features)
         or features.get("code_near", 0.0) > 0
         or features.get("coverage", 1.0) <= HOLD_COVERAGE
+        or features.get("undecided", 0.0) > 0
     )

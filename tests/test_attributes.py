@@ -8,6 +8,7 @@ import pytest
 from matcher.app import build_matcher
 from matcher.attributes import AttributeVocabulary, learn_aliases, stated
 from matcher.attributes.measures import measures
+from matcher.attributes.variants import undecided
 from matcher.attributes.vocabulary import abbreviation
 from matcher.catalog import Part, make_part
 from matcher.config import Settings
@@ -172,6 +173,46 @@ def test_a_side_conflict_loses_and_is_never_auto_accepted(matcher: Matcher) -> N
     assert any(m.attribute == "side" and not m.agrees for m in left.marks)
     right_mirror = next(c for c in right.candidates if c.sku == "MIR-GR")
     assert right.candidates.index(left) > 0 and left.confidence <= right_mirror.confidence
+
+
+def test_an_answer_the_request_does_not_tell_from_another_is_held(matcher: Matcher) -> None:
+    # The Golf has a left and a right mirror, and the request names no side.
+    unsaid = matcher.match("door mirror golf mk7", top_k=2)
+    assert {c.sku for c in unsaid.candidates} == {"MIR-GL", "MIR-GR"}
+    assert unsaid.candidates[0].features["undecided"] == 1.0
+    assert unsaid.decision is Decision.NEEDS_REVIEW
+    said = matcher.match("door mirror left golf mk7", top_k=1)
+    assert (said.candidates[0].sku, said.decision) == ("MIR-GL", Decision.AUTO_ACCEPT)
+
+
+def test_parts_are_told_apart_by_the_values_their_names_spell() -> None:
+    other_brand = _part(
+        "PAD-GF2", "Front Brake Pad Set - VW Golf Mk7", position="front", brand="Veloce", **GOLF
+    )
+    parts = [*CATALOG, other_brand]
+    branded = {p.sku: p for p in parts}
+    branded["PAD-GF"] = _part(
+        "PAD-GF", "Front Brake Pad Set - VW Golf Mk7", position="front", brand="Apex", **GOLF
+    )
+    of = AttributeVocabulary.build(list(branded.values())).parts
+    # Two brands of one part are alike for the customer; front and rear pads are not.
+    assert undecided({s: of[s] for s in ("PAD-GF", "PAD-GF2")}, set()) == set()
+    pads = {s: of[s] for s in ("PAD-GF", "PAD-GF2", "PAD-GR")}
+    assert undecided(pads, set()) == {"PAD-GF", "PAD-GF2", "PAD-GR"}
+    # Rear pads the customer ruled out ("front pads") leave the front ones usable.
+    assert undecided(pads, {"PAD-GR"}) == {"PAD-GR"}
+
+
+def test_a_typed_part_number_tells_its_part_apart(settings: Settings, encoder: Encoder) -> None:
+    parts = [
+        _part("MIR-L", "Door Mirror - Left - VW Golf Mk7", side="left", part_number="5G0857507"),
+        _part("MIR-R", "Door Mirror - Right - VW Golf Mk7", side="right", part_number="5G0857508"),
+    ]
+    matcher = build_matcher(settings, parts, [], encoder=encoder)
+    matcher.policy = DecisionPolicy(accept_threshold=0.0, nomatch_threshold=0.0)
+    assert matcher.match("door mirror golf", top_k=1).decision is Decision.NEEDS_REVIEW
+    typed = matcher.match("door mirror golf 5G0 857 507", top_k=1)
+    assert (typed.candidates[0].sku, typed.decision) == ("MIR-L", Decision.AUTO_ACCEPT)
 
 
 def test_a_year_outside_the_parts_range_holds_the_answer_for_review(matcher: Matcher) -> None:

@@ -62,11 +62,26 @@ class PartAttributes:
     years: tuple[int, int] | None
     years_attribute: str
     measures: Mapping[str, str]
+    # The words of the part's name, in order.
+    name: tuple[str, ...] = ()
 
     @cached_property
     def folded(self) -> Mapping[str, str]:
         """`values` folded, once per part: every request compares them with what it stated."""
         return {attribute: fold(value) for attribute, value in self.values.items()}
+
+    @cached_property
+    def kind(self) -> tuple[str, ...]:
+        """The name without its values and numbers: what the part is ("tail light" for "Tail
+        Light, Left - Toyota Corolla E170 (2014-2019)")."""
+        own = {w for value in self.values.values() for w in words(value)}
+        return tuple(w for w in self.name if w not in own and not w.isdigit())
+
+    @cached_property
+    def named(self) -> frozenset[str]:
+        """The attributes whose value the name spells out (side, position, the vehicle)."""
+        name = set(self.name)
+        return frozenset(a for a, value in self.values.items() if set(words(value)) <= name)
 
 
 @dataclass(frozen=True)
@@ -218,7 +233,7 @@ def part_attributes(part: Part, comparable: frozenset[str]) -> PartAttributes:
         else:
             values[name] = str(value)
     sized = measures(" ".join((part.name, str(part.attributes.get(SIZE_ATTRIBUTE, "")))))
-    return PartAttributes(values, years, years_attribute, sized)
+    return PartAttributes(values, years, years_attribute, sized, tuple(words(part.name)))
 
 
 def learn_aliases(
