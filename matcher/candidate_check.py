@@ -66,8 +66,7 @@ class CandidateCheck:
     def hits(self) -> list[Hit]:
         """Every checked candidate's features, by SKU."""
         explaining, unmatched = self._explaining, self._unmatched
-        # A part whose number the customer typed needs telling apart from nothing.
-        undecided = self._undecided() - self._exact
+        undecided = self._undecided()
         return [
             Hit(
                 sku,
@@ -87,5 +86,10 @@ class CandidateCheck:
     def _undecided(self) -> set[str]:
         parts = self._view.attributes.parts
         checked = {sku: parts[sku] for sku in self._checked if sku in parts}
-        conflicting = {sku for sku, (_, against) in self.stances.items() if against}
-        return undecided(checked, conflicting)
+        # Ruled out: what contradicts a stated attribute and, where a number the customer
+        # typed is some candidates' own, every candidate it is not ("f150" is every F-150
+        # part's: it tells none of them apart).
+        ruled_out = {sku for sku, (_, against) in self.stances.items() if against}
+        if self._exact:
+            ruled_out |= checked.keys() - self._exact
+        return undecided(checked, ruled_out)

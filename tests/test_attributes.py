@@ -205,14 +205,29 @@ def test_parts_are_told_apart_by_the_values_their_names_spell() -> None:
 
 def test_a_typed_part_number_tells_its_part_apart(settings: Settings, encoder: Encoder) -> None:
     parts = [
-        _part("MIR-L", "Door Mirror - Left - VW Golf Mk7", side="left", part_number="5G0857507"),
-        _part("MIR-R", "Door Mirror - Right - VW Golf Mk7", side="right", part_number="5G0857508"),
+        _part(
+            "MIR-L",
+            "Door Mirror - Left - VW Golf Mk7",
+            side="left",
+            part_number="5G0857507",
+            mpn="GM7701",
+        ),
+        _part(
+            "MIR-R",
+            "Door Mirror - Right - VW Golf Mk7",
+            side="right",
+            part_number="5G0857508",
+            mpn="GM7701",
+        ),
     ]
     matcher = build_matcher(settings, parts, [], encoder=encoder)
     matcher.policy = DecisionPolicy(accept_threshold=0.0, nomatch_threshold=0.0)
     assert matcher.match("door mirror golf", top_k=1).decision is Decision.NEEDS_REVIEW
     typed = matcher.match("door mirror golf 5G0 857 507", top_k=1)
     assert (typed.candidates[0].sku, typed.decision) == ("MIR-L", Decision.AUTO_ACCEPT)
+    # A number both parts carry (a model code, "f150") tells neither apart.
+    shared = matcher.match("door mirror golf GM7701", top_k=1)
+    assert shared.decision is Decision.NEEDS_REVIEW
 
 
 def test_a_year_outside_the_parts_range_holds_the_answer_for_review(matcher: Matcher) -> None:

@@ -16,16 +16,16 @@ from collections.abc import Set as AbstractSet
 from matcher.attributes.vocabulary import PartAttributes
 
 
-def undecided(candidates: Mapping[str, PartAttributes], conflicting: AbstractSet[str]) -> set[str]:
-    """The candidates (SKU -> attributes) with another of their kind that is not among the
-    `conflicting` ones and differs from them in a value their name spells."""
+def undecided(candidates: Mapping[str, PartAttributes], ruled_out: AbstractSet[str]) -> set[str]:
+    """The candidates (SKU -> attributes) with another of their kind that the request has not
+    `ruled_out` and that differs from them in a value their name spells."""
     of_kind: defaultdict[tuple[str, ...], list[str]] = defaultdict(list)
     for sku, part in candidates.items():
         if part.kind:
             of_kind[part.kind].append(sku)
     found: set[str] = set()
     for skus in of_kind.values():
-        open_ = [s for s in skus if s not in conflicting]
+        open_ = [s for s in skus if s not in ruled_out]
         for sku in skus:
             part = candidates[sku]
             if any(o != sku and _named_apart(part, candidates[o]) for o in open_):

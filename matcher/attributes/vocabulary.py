@@ -188,14 +188,14 @@ def _abbreviations(
     """`known` with the abbreviations of the single words in `new`, each standing for every
     statement of the words it abbreviates: the reader takes one only where those name one value
     of each attribute ("shrn" from both "Sharan" and "Shoren" names neither)."""
-    by: dict[str, set[Statement]] = {a: set(s) for a, s in (known or {}).items()}
+    by = dict(known or {})
     for (word, *rest), statements in new.items():
         if rest or not word.isalpha() or len(word) < MIN_ABBREVIATED_CHARS:
             continue
         short = abbreviation(word)
         if short != word:
-            by.setdefault(short, set()).update(statements)
-    return {a: tuple(sorted(s)) for a, s in by.items()}
+            by[short] = tuple(sorted({*by.get(short, ()), *statements}))
+    return by
 
 
 def comparable_attributes(parts: Iterable[Part]) -> frozenset[str]:
