@@ -186,15 +186,12 @@ def test_an_answer_the_request_does_not_tell_from_another_is_held(matcher: Match
 
 
 def test_parts_are_told_apart_by_the_values_their_names_spell() -> None:
-    other_brand = _part(
-        "PAD-GF2", "Front Brake Pad Set - VW Golf Mk7", position="front", brand="Veloce", **GOLF
-    )
-    parts = [*CATALOG, other_brand]
-    branded = {p.sku: p for p in parts}
-    branded["PAD-GF"] = _part(
-        "PAD-GF", "Front Brake Pad Set - VW Golf Mk7", position="front", brand="Apex", **GOLF
-    )
-    of = AttributeVocabulary.build(list(branded.values())).parts
+    # The Golf's front pads in two brands.
+    brands = [
+        _part(sku, "Front Brake Pad Set - VW Golf Mk7", position="front", brand=brand, **GOLF)
+        for sku, brand in (("PAD-GF", "Apex"), ("PAD-GF2", "Veloce"))
+    ]
+    of = AttributeVocabulary.build([*(p for p in CATALOG if p.sku != "PAD-GF"), *brands]).parts
     # Two brands of one part are alike for the customer; front and rear pads are not.
     assert undecided({s: of[s] for s in ("PAD-GF", "PAD-GF2")}, set()) == set()
     pads = {s: of[s] for s in ("PAD-GF", "PAD-GF2", "PAD-GR")}
